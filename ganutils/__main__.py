@@ -1,0 +1,97 @@
+"""Command line: `python -m ganutils {train,sample,fetch} --help`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from .errors import GanUtilsError
+
+
+def _train(args):
+    from . import runs
+
+    from .errors import check_choice
+    check_choice("configuration", args.name, tuple(runs.CONFIGS))
+    overrides = {k: v for k, v in vars(args).items()
+                 if k in {f.name for f in dataclasses.fields(runs.TrainConfig)} and v is not None}
+    run = runs.train(runs.CONFIGS[args.name], verbose=2, **overrides)
+    print(f"trained {run.epochs_done} epochs in {run.train_seconds:.0f} s; outputs in {run.out_dir}")
+
+
+def _sample(args):
+    import numpy as np
+
+    from .files import atomic_path
+    from .sampling import load_generator, sample
+
+    images, labels = sample(load_generator(args.generator), args.n, args.seed)
+    with atomic_path(args.out) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, images=images, **({} if labels is None else {"labels": labels}))
+    print(f"wrote {len(images)} images {images.shape[1:]}"
+          f"{'' if labels is None else ' with labels'} to {args.out}")
+
+
+def _fetch(args):
+    from . import data
+
+    for name in args.datasets:
+        images, labels, _ = data.load_arrays(name, "train")
+        print(f"{name}: {len(images)} training images {images.shape[1:]} ready")
+
+
+def parser() -> argparse.ArgumentParser:
+    from .runs import CONFIGS
+
+    p = argparse.ArgumentParser(prog="python -m ganutils",
+                                description="Train GANs, sample from them, fetch datasets.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a named configuration (same outputs as a notebook)",
+                       description="Train a named configuration; options override its settings. "
+                                   "Run it again with the same options to resume.")
+    t.add_argument("name", help=f"one of: {', '.join(CONFIGS)}")
+    t.add_argument("--dataset")
+    t.add_argument("--model")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", dest="batch_size", type=int)
+    t.add_argument("--latent-dim", dest="latent_dim", type=int)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--out", dest="out_dir", help="output folder")
+    t.add_argument("--limit", type=int, help="use only the first N training images")
+    t.add_argument("--classes", nargs="+", help="class names to keep (CIFAR-10: cat dog)")
+    t.add_argument("--data-path", dest="data_path", help="image folder for dataset 'folder'")
+    t.add_argument("--time-budget", dest="time_budget", type=float, help="seconds")
+    t.add_argument("--snapshot-epochs", dest="snapshot_epochs", type=int, nargs="+")
+    t.set_defaults(func=_train)
+
+    s = sub.add_parser("sample", help="write N generated images to an .npz file",
+                       description="Write `images` (N, H, W, C) float32 in [-1, 1] and, for a "
+                                   "conditional generator, `labels` (N,) balanced over classes.")
+    s.add_argument("--generator", required=True, help="a generator .keras file")
+    s.add_argument("--n", type=int, default=100)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help="output .npz file")
+    s.set_defaults(func=_sample)
+
+    f = sub.add_parser("fetch", help="make sure datasets are in the data folder",
+                       description="Load each dataset once, downloading it if it is missing.")
+    f.add_argument("datasets", nargs="+", help="mnist, fashion_mnist, cifar10, pokemon")
+    f.set_defaults(func=_fetch)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except GanUtilsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Keras callbacks that turn a `fit` into a report: frames, losses, snapshots, resume, budget.
+
+Every file is written under a temporary name and renamed (`files.atomic_path`), so a run
+killed at any moment leaves only whole files behind.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+
+from . import plots
+from .errors import TrainingDiverged
+from .files import atomic_path, write_json
+
+
+def fixed_inputs(gan, n: int = 100, seed: int = 0, num_classes: int = 10):
+    """The noise (and labels) every frame is drawn from: fixed, so frames are comparable.
+
+    For a conditional GAN the labels are 0,0,...,1,1,...: in a 10-wide grid each row holds
+    one class.
+    """
+    noise = np.random.default_rng(seed).standard_normal((n, gan.latent_dim)).astype("float32")
+    if not getattr(gan, "conditional", False):
+        return noise
+    labels = np.repeat(np.arange(num_classes), int(math.ceil(n / num_classes)))[:n]
+    return [noise, labels.reshape(-1, 1).astype("int32")]
+
+
+class GridFrames(keras.callbacks.Callback):
+    """Save `frames/epoch_NNNN.png`, a grid generated from fixed inputs, after every epoch."""
+
+    def __init__(self, frames_dir, inputs, cols: int = 10):
+        super().__init__()
+        self.frames_dir, self.inputs, self.cols = Path(frames_dir), inputs, cols
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = keras.ops.convert_to_numpy(self.model.generator(self.inputs, training=False))
+        plots.save_grid(images, self.frames_dir / f"epoch_{epoch + 1:04d}.png", self.cols)
+
+
+class LossLog(keras.callbacks.Callback):
+    """Keep every batch's and every epoch's losses in `losses.json`, and stop on NaN.
+
+    Keras logs the *running mean* of each loss over the epoch; the loss of the batches
+    since the last call is recovered from two consecutive means
+    (sum_k = (k+1) * mean_k), so it stays exact even with `steps_per_execution` > 1.
+    A resumed run drops what was logged after its restored epoch and appends.
+    """
+
+    KEYS = ("d_loss", "g_loss")
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+        self.history = None
+
+    def on_train_begin(self, logs=None):
+        start = int(keras.ops.convert_to_numpy(self.model.epochs_done))
+        old = _read_json(self.path) if start > 0 else None
+        if old:
+            keep = [i for i, e in enumerate(old["epochs"]) if e <= start]
+            bkeep = [i for i, e in enumerate(old["batches"]["epoch"]) if e <= start]
+            old = {"epochs": [old["epochs"][i] for i in keep],
+                   **{k: [old[k][i] for i in keep] for k in self.KEYS + ("seconds",)},
+                   "batches": {k: [v[i] for i in bkeep] for k, v in old["batches"].items()}}
+        self.history = old or {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [],
+                               "batches": {"epoch": [], "step": [], "d_loss": [], "g_loss": []}}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.seen, self.sums, self.t0 = epoch + 1, 0, dict.fromkeys(self.KEYS, 0.0), \
+            time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        done = batch + 1
+        b = self.history["batches"]
+        b["epoch"].append(self.epoch)
+        b["step"].append(done)
+        for k in self.KEYS:
+            total = float(logs[k]) * done
+            value = (total - self.sums[k]) / (done - self.seen)
+            self.sums[k] = total
+            b[k].append(value)
+            if not math.isfinite(value):
+                self.model.stop_training = True
+                raise TrainingDiverged(
+                    f"{k} became {value} at epoch {self.epoch}, batch {done}: training stopped. "
+                    "The last good state is the checkpoint of the previous epoch; lower the "
+                    "learning rates or enable label smoothing, then run the same command again.")
+        self.seen = done
+
+    def on_epoch_end(self, epoch, logs=None):
+        h = self.history
+        h["epochs"].append(epoch + 1)
+        for k in self.KEYS:
+            h[k].append(float(logs[k]))
+        h["seconds"].append(time.perf_counter() - self.t0)
+        write_json(self.path, h)
+
+
+def _read_json(path):
+    import json
+
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+class Snapshots(keras.callbacks.Callback):
+    """Save the generator as `generator_epoch_NNNN.keras` at the chosen epochs (1-based)."""
+
+    def __init__(self, folder, epochs=()):
+        super().__init__()
+        self.folder, self.epochs = Path(folder), {int(e) for e in epochs}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 in self.epochs:
+            save_generator(self.model.generator, self.folder / f"generator_epoch_{epoch + 1:04d}.keras")
+
+
+def save_generator(generator, path) -> Path:
+    """Save a generator in the `.keras` format, atomically."""
+    with atomic_path(path) as tmp:
+        generator.save(tmp)
+    return Path(path)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """End training cleanly after the epoch in progress once the next would overrun `seconds`.
+
+    The budget counts from the start of this `fit`; the decision uses the slowest epoch so
+    far as the forecast for the next one.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.stopped_at = None
+
+    def on_train_begin(self, logs=None):
+        self.start, self.slowest = time.perf_counter(), 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.slowest = max(self.slowest, now - self.t0)
+        if now - self.start + self.slowest > self.seconds:
+            self.model.stop_training = True
+            self.stopped_at = epoch + 1
+
+
+# ------------------------------------------------------------------------------- resume
+def _seed_generators(model):
+    """Every random-number state in the model: the GAN's noise seed and each layer's
+    (dropout) seed, by a stable path. Keras does not save these with the weights."""
+    found = {"noise_seed": model.noise_seed}
+    for key, net in (("generator", model.generator), ("discriminator", model.discriminator)):
+        # Positions, not layer names: Keras numbers names per process (dropout_8, ...).
+        for i, layer in enumerate(net._flatten_layers(include_self=False, recursive=True)):
+            for attr, value in sorted(vars(layer).items()):
+                if isinstance(value, keras.random.SeedGenerator):
+                    found[f"{key}/{i}/{attr}"] = value
+    return found
+
+
+class ResumeState(keras.callbacks.Callback):
+    """After each epoch, save everything needed to continue exactly: both networks, both
+    optimizers, the epoch count and every random-number state, in one file, atomically.
+
+    `restore` reads it back before `fit`, so a run killed at any moment and started again
+    with the same command continues from its last completed epoch.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.epochs_done.assign(epoch + 1)
+        with atomic_path(self.path) as tmp:
+            self.model.save_weights(tmp)
+            with h5py.File(tmp, "a") as f:
+                for name, gen in _seed_generators(self.model).items():
+                    f[f"rng/{name}"] = keras.ops.convert_to_numpy(gen.state)
+
+
+def restore(model, path) -> int:
+    """Load a ResumeState file into `model` (built and compiled); returns the epochs done."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    for opt in (model.d_optimizer, model.g_optimizer):  # variables must exist to be loaded
+        if not opt.built:
+            opt.build(model.discriminator.trainable_variables if opt is model.d_optimizer
+                      else model.generator.trainable_variables)
+    model.load_weights(path)
+    with h5py.File(path, "r") as f:
+        for name, gen in _seed_generators(model).items():
+            if f"rng/{name}" in f:
+                gen.state.assign(f[f"rng/{name}"][()])
+    return int(keras.ops.convert_to_numpy(model.epochs_done))

@@ -1,0 +1,24 @@
+"""The epoch GIF: every saved grid frame, in order, as one looping animation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import imageio.v2 as imageio
+
+from .files import atomic_path
+
+
+def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: int = 4) -> Path:
+    """Assemble `frames_dir/epoch_*.png` into `path` (a GIF that loops forever).
+
+    The last frame is repeated `hold_last` times so the final result stays on screen.
+    """
+    frames = sorted(Path(frames_dir).glob("epoch_*.png"))
+    if not frames:
+        raise FileNotFoundError(f"no epoch_*.png frames in {frames_dir}: train at least one epoch")
+    images = [imageio.imread(f) for f in frames]
+    images += [images[-1]] * hold_last
+    with atomic_path(path) as tmp:
+        imageio.mimsave(tmp, images, format="GIF", duration=1000.0 / fps, loop=0)
+    return Path(path)

@@ -1,0 +1,95 @@
+"""Figures every report shows: sample grids and loss curves, saved as PNG and shown inline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .files import atomic_path
+
+
+def tile(images, cols: int | None = None, pad: int = 1) -> np.ndarray:
+    """Images in [-1, 1], shape (N, H, W, C), as one uint8 grid picture with white gutters."""
+    images = np.asarray(images, np.float32)
+    n, h, w, c = images.shape
+    cols = cols or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    pixels = np.clip((images + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, np.uint8)
+    for i, img in enumerate(pixels):
+        r, q = divmod(i, cols)
+        y, x = pad + r * (h + pad), pad + q * (w + pad)
+        grid[y:y + h, x:x + w] = img
+    return grid[..., 0] if c == 1 else grid
+
+
+def save_grid(images, path, cols: int | None = None) -> Path:
+    """Write the grid of `images` to a PNG, pixel for pixel (no resampling)."""
+    import imageio.v2 as imageio
+
+    with atomic_path(path) as tmp:
+        imageio.imwrite(tmp, tile(images, cols), format="PNG")
+    return Path(path)
+
+
+def _finish(fig, path):
+    if path is not None:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
+    return fig
+
+
+def show_grid(images, title: str = "", cols: int | None = None, path=None, scale: float = 0.5):
+    """A matplotlib figure of the grid (inline in notebooks), saved to `path` if given."""
+    import matplotlib.pyplot as plt
+
+    grid = tile(images, cols)
+    fig, ax = plt.subplots(figsize=(scale * grid.shape[1] / 28, scale * grid.shape[0] / 28))
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
+    ax.set_axis_off()
+    ax.set_title(title)
+    return _finish(fig, path)
+
+
+def loss_curves(history: dict, zoom: tuple | None = None, path=None):
+    """Per-epoch mean losses of D and G over the whole run, and a zoomed window beside it.
+
+    `zoom=(first, last)` picks epochs for the right panel; by default the last quarter,
+    where the seeds' plots showed the losses settling.
+    """
+    import matplotlib.pyplot as plt
+
+    epochs = np.asarray(history["epochs"])
+    panels = [("whole run", np.ones_like(epochs, bool))]
+    if len(epochs) > 1:
+        lo, hi = zoom or (epochs[int(len(epochs) * 0.75)], epochs[-1])
+        panels.append((f"epochs {lo}-{hi}", (epochs >= lo) & (epochs <= hi)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.4), squeeze=False)
+    for ax, (title, keep) in zip(axes[0], panels):
+        for key, colour in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):
+            ax.plot(epochs[keep], np.asarray(history[key])[keep], ".-", color=colour,
+                    label=f"{key[0].upper()} loss")
+        ax.set(xlabel="epoch", ylabel="mean loss", title=title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def batch_losses(history: dict, epoch: int | None = None, path=None):
+    """Loss of every batch in one epoch (the last by default), as seed 001 plotted them:
+    the batch-to-batch see-saw between D and G that epoch means hide."""
+    import matplotlib.pyplot as plt
+
+    b = {k: np.asarray(v) for k, v in history["batches"].items()}
+    epoch = int(b["epoch"].max()) if epoch is None else epoch
+    keep = b["epoch"] == epoch
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.plot(b["step"][keep], b["d_loss"][keep], lw=1, label="D loss")
+    ax.plot(b["step"][keep], b["g_loss"][keep], lw=1, label="G loss")
+    ax.set(xlabel="batch", ylabel="loss", title=f"per-batch losses, epoch {epoch}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return _finish(fig, path)

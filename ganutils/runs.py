@@ -1,0 +1,226 @@
+"""A training run: a configuration in, a folder of report material out.
+
+`train(TrainConfig(...))` is what notebooks and `python -m ganutils train` call. The folder
+it fills:
+
+    config.json        the settings, checked again when the run is resumed
+    losses.json        per-batch and per-epoch losses (and seconds per epoch)
+    frames/            epoch_NNNN.png: a grid from fixed noise after every epoch
+    training.gif       those frames as an animation
+    samples.png        the final grid
+    generator.keras    the final generator
+    snapshots/         generator_epoch_NNNN.keras at the chosen epochs
+    state.weights.h5   everything needed to resume exactly (see callbacks.ResumeState)
+
+Run the same call again after an interruption and it continues from the last epoch it
+completed; give a larger `epochs` to train a finished run further.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from . import callbacks as cb
+from . import data, models
+from .errors import ConfigError, check_choice
+from .files import check_writable, write_json
+from .gif import frames_to_gif
+from .plots import save_grid
+from .training import GAN, ConditionalGAN
+
+# Settings that define the run: changing one of them on resume would mix two experiments.
+IDENTITY = ("dataset", "model", "batch_size", "latent_dim", "seed", "limit", "classes",
+            "image_size", "data_path", "lr", "beta_1", "label_smoothing")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; `None` means the model's own default (from `models.MODELS`)."""
+
+    dataset: str = "mnist"
+    model: str = "mlp"
+    epochs: int = 20
+    batch_size: int | None = None
+    latent_dim: int | None = None
+    seed: int = 0
+    out_dir: str = "runs/mnist_mlp"
+    limit: int | None = None          # use only the first `limit` training images
+    classes: list | None = None       # e.g. ["cat", "dog"] for CIFAR-10
+    image_size: int | None = None     # image folders: side in pixels
+    data_path: str | None = None      # dataset "folder": where the images are
+    time_budget: float | None = None  # seconds; training ends after the epoch that would overrun
+    snapshot_epochs: list = field(default_factory=list)
+    lr: float = 2e-4
+    beta_1: float = 0.5
+    label_smoothing: float = 0.0
+    grid: int = 100                   # images per frame
+    steps_per_execution: int = 1
+
+    def validated(self) -> "TrainConfig":
+        """A copy with model defaults filled in; a ConfigError for anything a run can't use."""
+        check_choice("dataset", self.dataset, data.DATASETS)
+        spec = models.get(self.model)
+        c = dataclasses.replace(self, batch_size=self.batch_size or spec.batch_size,
+                                latent_dim=self.latent_dim or spec.latent_dim,
+                                image_size=self.image_size or spec.image_shape[0],
+                                snapshot_epochs=sorted(int(e) for e in self.snapshot_epochs))
+        _check_int("epochs", c.epochs, 0)
+        _check_int("batch_size", c.batch_size, 1)
+        _check_int("latent_dim", c.latent_dim, 1)
+        _check_int("seed", c.seed, 0)
+        _check_int("grid", c.grid, 1)
+        _check_int("steps_per_execution", c.steps_per_execution, 1)
+        if c.limit is not None:
+            _check_int("limit", c.limit, 1)
+        for name in ("lr", "beta_1", "label_smoothing"):
+            if not isinstance(getattr(c, name), (int, float)) or isinstance(getattr(c, name), bool):
+                raise ConfigError(f"{name} must be a number, got {getattr(c, name)!r}")
+        if not 0 < c.lr < 1:
+            raise ConfigError(f"lr must be between 0 and 1, got {c.lr}")
+        if not 0 <= c.label_smoothing < 0.5:
+            raise ConfigError(f"label_smoothing must be in [0, 0.5), got {c.label_smoothing}")
+        if c.time_budget is not None and not (isinstance(c.time_budget, (int, float))
+                                              and c.time_budget > 0):
+            raise ConfigError(f"time_budget must be a positive number of seconds or None, "
+                              f"got {c.time_budget!r}")
+        channels = {"mnist": 1, "fashion_mnist": 1}.get(c.dataset, 3)
+        side = {"mnist": 28, "fashion_mnist": 28, "cifar10": 32}.get(c.dataset, c.image_size)
+        if (side, side, channels) != tuple(spec.image_shape):
+            raise ConfigError(f"model {c.model!r} makes {spec.image_shape} images but dataset "
+                              f"{c.dataset!r} has {(side, side, channels)}: pick a model for "
+                              f"that dataset ({', '.join(_models_for(side, channels))})")
+        if spec.conditional and c.dataset in ("pokemon", "folder"):
+            raise ConfigError(f"model {c.model!r} is conditional and needs labelled data; "
+                              f"dataset {c.dataset!r} has no labels")
+        return c
+
+
+def _check_int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def _models_for(side, channels):
+    return [n for n, s in models.MODELS.items() if tuple(s.image_shape) == (side, side, channels)]
+
+
+@dataclass
+class Run:
+    """What `train` returns: where everything is, and the objects to keep working with."""
+
+    config: TrainConfig
+    out_dir: Path
+    gan: GAN
+    history: dict
+    epochs_done: int
+    train_seconds: float
+    images: int
+    budget_stopped_at: int | None = None
+
+    @property
+    def generator(self):
+        return self.gan.generator
+
+    def path(self, name: str) -> Path:
+        return self.out_dir / name
+
+
+def build_gan(config: TrainConfig) -> GAN:
+    """The compiled GAN that `config` describes (models built with the run's seed)."""
+    c = config.validated()
+    spec = models.get(c.model)
+    keras.utils.set_random_seed(c.seed)
+    generator, discriminator = spec.build(c.latent_dim)
+    cls = ConditionalGAN if spec.conditional else GAN
+    gan = cls(generator, discriminator, latent_dim=c.latent_dim, seed=c.seed)
+    gan.compile(d_optimizer=keras.optimizers.Adam(c.lr, beta_1=c.beta_1),
+                g_optimizer=keras.optimizers.Adam(c.lr, beta_1=c.beta_1),
+                label_smoothing=c.label_smoothing, steps_per_execution=c.steps_per_execution)
+    return gan
+
+
+def _check_same_run(out: Path, c: TrainConfig):
+    saved = out / "config.json"
+    if not (out / "state.weights.h5").exists() or not saved.exists():
+        return
+    old = json.loads(saved.read_text())
+    now = json.loads(json.dumps(dataclasses.asdict(c)))
+    diff = [k for k in IDENTITY if old.get(k) != now.get(k)]
+    if diff:
+        raise ConfigError(f"{out} holds a run with different {', '.join(diff)}: choose another "
+                          "out_dir, or delete that folder to start again")
+
+
+def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(), **kw) -> Run:
+    """Train (or resume) the run `config` describes; keyword arguments override its fields."""
+    c = dataclasses.replace(config or TrainConfig(), **kw).validated()
+    out = check_writable(c.out_dir)
+    _check_same_run(out, c)
+
+    spec = models.get(c.model)
+    images, labels, _ = data.load_arrays(c.dataset, "train", c.classes, c.image_size,
+                                         c.limit, c.data_path)
+    gan = build_gan(c)
+    done = cb.restore(gan, out / "state.weights.h5")
+    write_json(out / "config.json", dataclasses.asdict(c))
+
+    steps = len(images) // c.batch_size
+    if steps < 1:
+        raise ConfigError(f"batch_size {c.batch_size} is larger than the dataset "
+                          f"({len(images)} images): lower batch_size or raise limit")
+    remaining = max(c.epochs - done, 0)
+    budget = cb.TimeBudget(c.time_budget) if c.time_budget else None
+    callbacks = [cb.LossLog(out / "losses.json"),
+                 cb.GridFrames(out / "frames", cb.fixed_inputs(gan, c.grid, c.seed)),
+                 cb.Snapshots(out / "snapshots", c.snapshot_epochs),
+                 *extra_callbacks,
+                 *([budget] if budget else []),
+                 cb.ResumeState(out / "state.weights.h5")]  # last: after the epoch's files
+
+    t0 = time.perf_counter()
+    if remaining:
+        ds = data.to_dataset(images, labels if spec.conditional else None, c.batch_size,
+                             c.seed, epochs=remaining, start_epoch=done)
+        gan.fit(ds, epochs=c.epochs, initial_epoch=done, steps_per_epoch=steps,
+                callbacks=callbacks, verbose=verbose, shuffle=False)
+    seconds = time.perf_counter() - t0
+    return finish(c, out, gan, seconds, len(images), budget.stopped_at if budget else None)
+
+
+def finish(c: TrainConfig, out: Path, gan: GAN, seconds: float, n_images: int,
+           budget_stopped_at=None) -> Run:
+    """Write the end-of-run files (GIF, final grid, generator) and gather the Run."""
+    epochs_done = int(keras.ops.convert_to_numpy(gan.epochs_done))
+    history = json.loads((out / "losses.json").read_text()) if (out / "losses.json").exists() \
+        else {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [], "batches": {}}
+    if epochs_done:
+        frames_to_gif(out / "frames", out / "training.gif")
+        final = keras.ops.convert_to_numpy(gan.generator(cb.fixed_inputs(gan, c.grid, c.seed)))
+        save_grid(final, out / "samples.png", 10)
+        cb.save_generator(gan.generator, out / "generator.keras")
+    return Run(c, out, gan, history, epochs_done, seconds, n_images, budget_stopped_at)
+
+
+# Named configurations: the seeds' experiments, runnable as `python -m ganutils train NAME`.
+CONFIGS = {
+    "mnist_gan": TrainConfig("mnist", "mlp", epochs=30, out_dir="runs/mnist_gan"),
+    "mnist_dcgan": TrainConfig("mnist", "dcgan_upsample", epochs=10, out_dir="runs/mnist_dcgan"),
+    "mnist_dcgan_transpose": TrainConfig("mnist", "dcgan_transpose", epochs=10,
+                                         out_dir="runs/mnist_dcgan_transpose"),
+    "mnist_cgan": TrainConfig("mnist", "cgan_mlp", epochs=30, out_dir="runs/mnist_cgan"),
+    "fashion_cgan": TrainConfig("fashion_mnist", "cgan_mlp", epochs=30, out_dir="runs/fashion_cgan"),
+    "cifar_dog": TrainConfig("cifar10", "dcgan32", epochs=100, classes=["dog"],
+                             out_dir="runs/cifar_dog"),
+    "cifar_cat_dog": TrainConfig("cifar10", "dcgan32", epochs=60, classes=["cat", "dog"],
+                                 out_dir="runs/cifar_cat_dog"),
+    "cifar10": TrainConfig("cifar10", "dcgan32", epochs=20, out_dir="runs/cifar10"),
+    "cifar10_maxpool": TrainConfig("cifar10", "maxpool32", epochs=20, out_dir="runs/cifar10_maxpool"),
+    "pokemon": TrainConfig("pokemon", "dcgan64", epochs=200, out_dir="runs/pokemon"),
+}

@@ -1,0 +1,47 @@
+"""Shared fixtures: real data from the data folder, and one small real training run."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from ganutils import config, data, runs
+
+SHARED = config.data_dir()
+
+
+def have(name: str) -> bool:
+    """True when a dataset that cannot be fetched here (CIFAR-10, Pokemon) is on disk."""
+    root = config.data_dir()
+    if name == "cifar10":
+        return (root / "cifar10" / "train").is_dir() or (root / "cifar10" / "cifar-10-batches-py").is_dir()
+    return (root / name).is_dir()
+
+
+needs_cifar = pytest.mark.skipif(not have("cifar10"), reason="CIFAR-10 is not in the data folder "
+                                 f"({config.data_dir()}) and cannot be downloaded here")
+needs_fashion = pytest.mark.skipif(
+    not (have("fashion_mnist") or os.path.isdir("/usr/share/datasets/fashion-mnist")),
+    reason="Fashion-MNIST is not in the data folder and cannot be downloaded here "
+           "(apt-get install dataset-fashion-mnist provides it)")
+needs_pokemon = pytest.mark.skipif(not have("pokemon"), reason="the Pokemon images are not in the "
+                                   f"data folder ({config.data_dir()})")
+
+
+@pytest.fixture(scope="session")
+def mnist_arrays():
+    """MNIST, fetched if the data folder lacks it: MNIST tests never skip."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return data.mnist_arrays("train")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, mnist_arrays):
+    """A real 3-epoch MLP GAN run on 512 MNIST digits, with snapshots at epochs 1 and 3."""
+    out = tmp_path_factory.mktemp("tiny_run")
+    return runs.train(runs.TrainConfig(model="mlp", epochs=3, limit=512, batch_size=64,
+                                       out_dir=str(out), snapshot_epochs=[1, 3]), verbose=0)

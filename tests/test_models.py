@@ -1,0 +1,50 @@
+"""Every builder: output shapes, logits out of discriminators, and the seeds' parameter counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ganutils import models
+from ganutils.errors import ConfigError
+
+
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_generator_and_discriminator_shapes(name):
+    spec = models.get(name)
+    g, d = spec.build()
+    n = 3
+    z = np.random.default_rng(0).standard_normal((n, spec.latent_dim)).astype("float32")
+    labels = np.array([[0], [4], [9]], "int32")
+    images = np.asarray(g([z, labels] if spec.conditional else z))
+    assert images.shape == (n, *spec.image_shape)
+    assert images.min() >= -1.0 and images.max() <= 1.0  # tanh output
+    logits = np.asarray(d([images, labels] if spec.conditional else images))
+    assert logits.shape == (n, 1)
+    assert d.layers[-1].get_config().get("activation") in ("linear", None)  # logits, no sigmoid
+
+
+def test_seed_004_generator_matches_its_parameter_table():
+    g = models.dcgan_transpose_generator(latent_dim=100)
+    counts = [layer.count_params() for layer in g.layers if layer.count_params()]
+    # Table 1 of seed 004: dense 51712, BN 2048, dense 1608768, BN 12544, convT 51232, BN 128, convT 801.
+    assert counts == [51712, 2048, 1608768, 12544, 51232, 128, 801]
+    assert g.count_params() == 1727233
+
+
+def test_seed_000_shapes():
+    g = models.dcgan32_generator()
+    assert g.inputs[0].shape[-1] == 100
+    assert [tuple(l.output.shape[1:]) for l in g.layers if "transpose" in l.name] == \
+        [(8, 8, 128), (16, 16, 128), (32, 32, 128)]
+
+
+def test_seed_003_variant_has_latent_200_and_max_pooling():
+    g, d = models.get("maxpool32").build()
+    assert g.inputs[0].shape[-1] == 200
+    assert sum("max_pooling" in l.name for l in d.layers) == 3
+
+
+def test_unknown_model_lists_valid_ones():
+    with pytest.raises(ConfigError, match="mlp, dcgan_upsample"):
+        models.get("stylegan")

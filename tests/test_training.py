@@ -1,0 +1,123 @@
+"""Real (short) training runs: losses, frames, GIF, snapshots, resume, budget, divergence."""
+
+from __future__ import annotations
+
+import json
+
+import imageio.v2 as imageio
+import keras
+import numpy as np
+import pytest
+
+from ganutils import callbacks, data, runs, sampling, training
+from ganutils.errors import ConfigError, TrainingDiverged
+
+
+def test_training_changes_generator_and_records_losses(tiny_run):
+    h = tiny_run.history
+    assert tiny_run.epochs_done == 3 and h["epochs"] == [1, 2, 3]
+    assert len(h["batches"]["d_loss"]) == 3 * (512 // 64)
+    assert all(np.isfinite(h["d_loss"])) and all(np.isfinite(h["g_loss"]))
+    # The epoch mean is the mean of that epoch's batch losses (recovered from Keras' running means).
+    b = h["batches"]
+    first = [v for e, v in zip(b["epoch"], b["d_loss"]) if e == 1]
+    assert np.mean(first) == pytest.approx(h["d_loss"][0], rel=1e-4)
+    # The generator moved: epoch-1 snapshot and final generator disagree on the same noise.
+    snap = sampling.load_generator(tiny_run.path("snapshots/generator_epoch_0001.keras"))
+    noise = callbacks.fixed_inputs(tiny_run.gan, 16)
+    diff = np.abs(np.asarray(snap(noise)) - np.asarray(tiny_run.generator(noise)))
+    assert diff.mean() > 0.01
+
+
+def test_frames_gif_and_grid_are_written_and_readable(tiny_run):
+    frames = sorted(tiny_run.path("frames").glob("epoch_*.png"))
+    assert [f.name for f in frames] == ["epoch_0001.png", "epoch_0002.png", "epoch_0003.png"]
+    grid = imageio.imread(frames[-1])
+    assert grid.shape == (10 * 29 + 1, 10 * 29 + 1)  # 10x10 digits of 28 px with 1-px gutters
+    gif = imageio.mimread(tiny_run.path("training.gif"))
+    assert len(gif) == 3 + 4  # every epoch, then the last held for 4 frames
+    assert imageio.imread(tiny_run.path("samples.png")).shape == grid.shape
+
+
+def test_snapshot_loads_and_generates(tiny_run):
+    g = sampling.load_generator(tiny_run.path("snapshots/generator_epoch_0003.keras"))
+    images, labels = sampling.sample(g, 5, seed=1)
+    assert images.shape == (5, 28, 28, 1) and labels is None
+    # The epoch-3 snapshot is the final generator.
+    final = sampling.load_generator(tiny_run.path("generator.keras"))
+    np.testing.assert_allclose(images, sampling.sample(final, 5, seed=1)[0], atol=1e-6)
+
+
+def test_resume_continues_at_the_right_epoch_and_matches(tmp_path, mnist_arrays):
+    kw = dict(model="dcgan_upsample", limit=256, batch_size=64, verbose=0)  # has dropout
+    straight = runs.train(out_dir=str(tmp_path / "a"), epochs=3, **kw)
+    runs.train(out_dir=str(tmp_path / "b"), epochs=2, **kw)       # "interrupted" after epoch 2
+    resumed = runs.train(out_dir=str(tmp_path / "b"), epochs=3, **kw)
+    assert resumed.history["epochs"] == [1, 2, 3]
+    assert len(list((tmp_path / "b" / "frames").glob("*.png"))) == 3
+    for a, b in zip(straight.gan.get_weights(), resumed.gan.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_resume_refuses_a_different_run_in_the_same_folder(tmp_path, mnist_arrays):
+    runs.train(out_dir=str(tmp_path), model="mlp", epochs=1, limit=128, verbose=0)
+    with pytest.raises(ConfigError, match="different batch_size"):
+        runs.train(out_dir=str(tmp_path), model="mlp", epochs=2, limit=128, batch_size=32, verbose=0)
+
+
+def test_same_seed_same_first_frame(tmp_path, mnist_arrays):
+    kw = dict(model="mlp", epochs=1, limit=256, verbose=0)
+    runs.train(out_dir=str(tmp_path / "a"), **kw)
+    runs.train(out_dir=str(tmp_path / "b"), **kw)
+    a = (tmp_path / "a" / "frames" / "epoch_0001.png").read_bytes()
+    assert a == (tmp_path / "b" / "frames" / "epoch_0001.png").read_bytes()
+
+
+def test_time_budget_ends_after_the_epoch_in_progress(tmp_path, mnist_arrays):
+    run = runs.train(out_dir=str(tmp_path), model="mlp", epochs=50, limit=256, time_budget=0.5,
+                     verbose=0)
+    assert run.epochs_done < 50 and run.budget_stopped_at == run.epochs_done
+    assert (tmp_path / "generator.keras").exists()
+
+
+def test_conditional_gan_trains_on_labels(tmp_path, mnist_arrays):
+    run = runs.train(out_dir=str(tmp_path), model="cgan_mlp", epochs=1, limit=256, verbose=0)
+    assert run.gan.conditional
+    images, labels = sampling.sample(run.generator, 20)
+    assert images.shape == (20, 28, 28, 1) and np.bincount(labels).tolist() == [2] * 10
+
+
+def test_nan_loss_stops_with_epoch_and_batch(tmp_path):
+    run_cfg = runs.TrainConfig(model="mlp", limit=128)
+    gan = runs.build_gan(run_cfg)
+    images = np.zeros((128, 28, 28, 1), np.float32)
+    images[70] = np.nan  # lands in some batch of epoch 1
+    ds = data.to_dataset(images, batch_size=64, epochs=1)
+    with pytest.raises(TrainingDiverged, match=r"at epoch 1, batch \d"):
+        gan.fit(ds, epochs=1, verbose=0, callbacks=[callbacks.LossLog(tmp_path / "l.json")])
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(epochs=-1), "epochs must be an integer >= 0"),
+    (dict(epochs="10"), "epochs must be an integer"),
+    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+    (dict(model="nope"), "unknown model 'nope': choose one of mlp"),
+    (dict(dataset="nope"), "unknown dataset 'nope'"),
+    (dict(model="dcgan32"), "makes \\(32, 32, 3\\) images but dataset 'mnist'"),
+    (dict(lr=5), "lr must be between 0 and 1"),
+])
+def test_bad_parameters_get_clear_errors(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        runs.TrainConfig(**bad).validated()
+
+
+def test_batch_larger_than_limit(tmp_path, mnist_arrays):
+    with pytest.raises(ConfigError, match="larger than the dataset"):
+        runs.train(out_dir=str(tmp_path), limit=10, batch_size=64, epochs=1, verbose=0)
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match="cannot write to output folder"):
+        runs.train(out_dir=str(blocker / "sub"), epochs=1, limit=64, verbose=0)
