@@ -1,4 +1,4 @@
-"""Command line: `python -m ganutils {train,sample,fetch} --help`."""
+"""Command line: `python -m ganutils {train,sample,evaluate,classifiers,fetch} --help`."""
 
 from __future__ import annotations
 
@@ -32,6 +32,33 @@ def _sample(args):
             np.savez(f, images=images, **({} if labels is None else {"labels": labels}))
     print(f"wrote {len(images)} images {images.shape[1:]}"
           f"{'' if labels is None else ' with labels'} to {args.out}")
+
+
+def _evaluate(args):
+    import json
+    from pathlib import Path
+
+    from .evaluation import evaluate
+    from .files import write_json
+    from .sampling import load_generator
+
+    result = evaluate(load_generator(args.generator), args.dataset, args.n, args.seed,
+                      args.features, args.data_path)
+    print(json.dumps(result))
+    if args.write:
+        write_json(Path(args.generator).with_name("metrics.json"), result)
+
+
+def _classifiers(args):
+    import numpy as np
+
+    from . import data
+    from .classifiers import Classifier
+
+    for name in args.datasets:
+        x, y, _ = data.load_arrays(name, "test")
+        predicted = Classifier(name).predict((x.astype(np.float32) - 127.5) / 127.5)
+        print(f"{name} classifier: test accuracy {(predicted == y).mean():.4f} on {len(y)} images")
 
 
 def _fetch(args):
@@ -75,6 +102,24 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True, help="output .npz file")
     s.set_defaults(func=_sample)
+
+    e = sub.add_parser("evaluate", help="FID, KID, class coverage and label accuracy of a generator",
+                       description="Print one JSON line with every metric and the real-data floor.")
+    e.add_argument("--generator", required=True, help="a generator .keras file")
+    e.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10, pokemon, folder")
+    e.add_argument("--n", type=int, default=10000, help="generated (and real) images")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--features", default="classifier", choices=["classifier", "inception"],
+                   help="feature space: our domain classifier, or InceptionV3 where its "
+                        "ImageNet weights can be downloaded")
+    e.add_argument("--data-path", dest="data_path", help="image folder for dataset 'folder'")
+    e.add_argument("--write", action="store_true", help="also write metrics.json beside the generator")
+    e.set_defaults(func=_evaluate)
+
+    k = sub.add_parser("classifiers", help="test accuracy of the committed domain classifiers",
+                       description="Evaluate each domain classifier on its dataset's test split.")
+    k.add_argument("datasets", nargs="*", default=["mnist", "fashion_mnist", "cifar10"])
+    k.set_defaults(func=_classifiers)
 
     f = sub.add_parser("fetch", help="make sure datasets are in the data folder",
                        description="Load each dataset once, downloading it if it is missing.")

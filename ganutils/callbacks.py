@@ -63,12 +63,12 @@ class LossLog(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         start = int(keras.ops.convert_to_numpy(self.model.epochs_done))
         old = _read_json(self.path) if start > 0 else None
-        if old:
-            keep = [i for i, e in enumerate(old["epochs"]) if e <= start]
-            bkeep = [i for i, e in enumerate(old["batches"]["epoch"]) if e <= start]
-            old = {"epochs": [old["epochs"][i] for i in keep],
-                   **{k: [old[k][i] for i in keep] for k in self.KEYS + ("seconds",)},
-                   "batches": {k: [v[i] for i in bkeep] for k, v in old["batches"].items()}}
+        if old:  # drop what was logged after the restored epoch
+            keep = [e <= start for e in old["epochs"]]
+            bkeep = [e <= start for e in old["batches"]["epoch"]]
+            old = {k: ([x for x, ok in zip(v, keep) if ok] if isinstance(v, list) else
+                       {bk: [x for x, ok in zip(bv, bkeep) if ok] for bk, bv in v.items()})
+                   for k, v in old.items()}
         self.history = old or {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [],
                                "batches": {"epoch": [], "step": [], "d_loss": [], "g_loss": []}}
 
@@ -97,10 +97,12 @@ class LossLog(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         h = self.history
-        h["epochs"].append(epoch + 1)
-        for k in self.KEYS:
-            h[k].append(float(logs[k]))
         h["seconds"].append(time.perf_counter() - self.t0)
+        h["epochs"].append(epoch + 1)
+        # Any other per-epoch value (KID and FID from Quality) is kept too, None where absent.
+        for k in set(logs) | (set(h) - {"epochs", "seconds", "batches"}):
+            h.setdefault(k, [None] * (len(h["epochs"]) - 1))
+            h[k].append(None if logs.get(k) is None else float(logs[k]))
         write_json(self.path, h)
 
 
@@ -111,6 +113,38 @@ def _read_json(path):
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
+
+
+class Quality(keras.callbacks.Callback):
+    """Every `every` epochs, KID and FID of `n` samples from fixed noise against real reference
+    features; adds `kid`, `kid_std`, `fid` to the epoch's logs (so `LossLog`, placed after
+    it, records them) and keeps the best generator so far as `generator_best.keras`."""
+
+    def __init__(self, space, reference_features, out_dir, n: int = 1000, every: int = 1,
+                 seed: int = 0):
+        super().__init__()
+        self.space, self.reference, self.out = space, reference_features, Path(out_dir)
+        self.n, self.every, self.seed = n, every, seed
+        self.seconds = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.best = _read_json(self.out / "best.json") or {"epoch": None, "kid": math.inf}
+
+    def on_epoch_end(self, epoch, logs=None):
+        from .evaluation import scores
+        from .sampling import sample
+
+        if (epoch + 1) % self.every:
+            return
+        t0 = time.perf_counter()
+        features, _ = self.space(sample(self.model.generator, self.n, self.seed)[0])
+        result = scores(features, self.reference, kid_subsets=10)
+        logs.update(result)
+        if result["kid"] < self.best["kid"]:
+            self.best = {"epoch": epoch + 1, **result}
+            save_generator(self.model.generator, self.out / "generator_best.keras")
+            write_json(self.out / "best.json", self.best)
+        self.seconds += time.perf_counter() - t0
 
 
 class Snapshots(keras.callbacks.Callback):

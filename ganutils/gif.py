@@ -9,16 +9,17 @@ import imageio.v2 as imageio
 from .files import atomic_path
 
 
-def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: int = 4) -> Path:
+def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0) -> Path:
     """Assemble `frames_dir/epoch_*.png` into `path` (a GIF that loops forever).
 
-    The last frame is repeated `hold_last` times so the final result stays on screen.
+    The last frame stays on screen for `hold_last` seconds so the final result can be read.
     """
     frames = sorted(Path(frames_dir).glob("epoch_*.png"))
     if not frames:
         raise FileNotFoundError(f"no epoch_*.png frames in {frames_dir}: train at least one epoch")
     images = [imageio.imread(f) for f in frames]
-    images += [images[-1]] * hold_last
+    durations = [1000.0 / fps] * (len(images) - 1) + [1000.0 * hold_last]
     with atomic_path(path) as tmp:
-        imageio.mimsave(tmp, images, format="GIF", duration=1000.0 / fps, loop=0)
+        imageio.mimsave(tmp, images, format="GIF", loop=0,  # Pillow wants a number for 1 frame
+                        duration=durations if len(durations) > 1 else durations[0])
     return Path(path)

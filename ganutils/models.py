@@ -215,7 +215,7 @@ class ModelSpec:
 
     def build(self, latent_dim=None, image_shape=None):
         """(generator, discriminator) built for this pair's (or the given) shapes."""
-        latent_dim = latent_dim or self.latent_dim
+        latent_dim = latent_dim if latent_dim is not None else self.latent_dim
         image_shape = tuple(image_shape or self.image_shape)
         return self.generator(latent_dim, image_shape), self.discriminator(image_shape)
 

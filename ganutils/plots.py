@@ -53,7 +53,8 @@ def show_grid(images, title: str = "", cols: int | None = None, path=None, scale
 
 
 def loss_curves(history: dict, zoom: tuple | None = None, path=None):
-    """Per-epoch mean losses of D and G over the whole run, and a zoomed window beside it.
+    """Per-epoch mean losses of D and G over the whole run, a zoomed window beside it, and
+    KID per epoch when the run measured it.
 
     `zoom=(first, last)` picks epochs for the right panel; by default the last quarter,
     where the seeds' plots showed the losses settling.
@@ -65,7 +66,15 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None):
     if len(epochs) > 1:
         lo, hi = zoom or (epochs[int(len(epochs) * 0.75)], epochs[-1])
         panels.append((f"epochs {lo}-{hi}", (epochs >= lo) & (epochs <= hi)))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.4), squeeze=False)
+    kid = [(e, k) for e, k in zip(epochs, history.get("kid", [])) if k is not None]
+    fig, axes = plt.subplots(1, len(panels) + bool(kid), figsize=(5 * (len(panels) + bool(kid)), 3.4),
+                             squeeze=False)
+    if kid:  # quality per epoch beside the losses: lower is better
+        ax = axes[0][-1]
+        ax.plot(*zip(*kid), ".-", color="tab:green")
+        ax.set(xlabel="epoch", ylabel="KID", title="sample quality (KID, lower is better)")
+        ax.set_yscale("log" if min(k for _, k in kid) > 0 else "linear")
+        ax.grid(alpha=0.3)
     for ax, (title, keep) in zip(axes[0], panels):
         for key, colour in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):
             ax.plot(epochs[keep], np.asarray(history[key])[keep], ".-", color=colour,
@@ -90,6 +99,20 @@ def batch_losses(history: dict, epoch: int | None = None, path=None):
     ax.plot(b["step"][keep], b["g_loss"][keep], lw=1, label="G loss")
     ax.set(xlabel="batch", ylabel="loss", title=f"per-batch losses, epoch {epoch}")
     ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def class_histogram(shares, names, title: str = "", path=None):
+    """Share of generated samples per class (by the domain classifier), with the uniform line."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    ax.bar(range(len(shares)), shares, color="tab:blue")
+    ax.axhline(1 / len(shares), color="k", lw=1, ls="--", label="uniform")
+    ax.set_xticks(range(len(shares)), names, rotation=30 if max(map(len, names)) > 2 else 0)
+    ax.set(ylabel="share of samples", title=title)
     ax.legend()
     fig.tight_layout()
     return _finish(fig, path)

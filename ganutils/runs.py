@@ -61,15 +61,20 @@ class TrainConfig:
     beta_1: float = 0.5
     label_smoothing: float = 0.0
     grid: int = 100                   # images per frame
+    quality_every: int = 1            # KID/FID every N epochs (0: never)
+    quality_samples: int = 1000       # generated images per KID/FID measurement
     steps_per_execution: int = 1
 
     def validated(self) -> "TrainConfig":
         """A copy with model defaults filled in; a ConfigError for anything a run can't use."""
         check_choice("dataset", self.dataset, data.DATASETS)
         spec = models.get(self.model)
-        c = dataclasses.replace(self, batch_size=self.batch_size or spec.batch_size,
-                                latent_dim=self.latent_dim or spec.latent_dim,
-                                image_size=self.image_size or spec.image_shape[0],
+        def default(value, fallback):
+            return fallback if value is None else value
+
+        c = dataclasses.replace(self, batch_size=default(self.batch_size, spec.batch_size),
+                                latent_dim=default(self.latent_dim, spec.latent_dim),
+                                image_size=default(self.image_size, spec.image_shape[0]),
                                 snapshot_epochs=sorted(int(e) for e in self.snapshot_epochs))
         _check_int("epochs", c.epochs, 0)
         _check_int("batch_size", c.batch_size, 1)
@@ -77,6 +82,8 @@ class TrainConfig:
         _check_int("seed", c.seed, 0)
         _check_int("grid", c.grid, 1)
         _check_int("steps_per_execution", c.steps_per_execution, 1)
+        _check_int("quality_every", c.quality_every, 0)
+        _check_int("quality_samples", c.quality_samples, 2)
         if c.limit is not None:
             _check_int("limit", c.limit, 1)
         for name in ("lr", "beta_1", "label_smoothing"):
@@ -123,6 +130,7 @@ class Run:
     train_seconds: float
     images: int
     budget_stopped_at: int | None = None
+    quality_seconds: float = 0.0
 
     @property
     def generator(self):
@@ -177,7 +185,9 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
                           f"({len(images)} images): lower batch_size or raise limit")
     remaining = max(c.epochs - done, 0)
     budget = cb.TimeBudget(c.time_budget) if c.time_budget else None
-    callbacks = [cb.LossLog(out / "losses.json"),
+    quality = _quality_callback(c, images, out) if c.quality_every else None
+    callbacks = [*([quality] if quality else []),  # before LossLog, which records its values
+                 cb.LossLog(out / "losses.json"),
                  cb.GridFrames(out / "frames", cb.fixed_inputs(gan, c.grid, c.seed)),
                  cb.Snapshots(out / "snapshots", c.snapshot_epochs),
                  *extra_callbacks,
@@ -191,7 +201,19 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
         gan.fit(ds, epochs=c.epochs, initial_epoch=done, steps_per_epoch=steps,
                 callbacks=callbacks, verbose=verbose, shuffle=False)
     seconds = time.perf_counter() - t0
-    return finish(c, out, gan, seconds, len(images), budget.stopped_at if budget else None)
+    run = finish(c, out, gan, seconds, len(images), budget.stopped_at if budget else None)
+    run.quality_seconds = quality.seconds if quality else 0.0
+    return run
+
+
+def _quality_callback(c: TrainConfig, images, out: Path):
+    """KID/FID during training against features of (up to) 5,000 real training images."""
+    from .evaluation import FeatureSpace
+
+    space = FeatureSpace(c.dataset)
+    pick = np.random.default_rng(c.seed).permutation(len(images))[:5000]
+    reference, _ = space((images[pick].astype(np.float32) - 127.5) / 127.5)
+    return cb.Quality(space, reference, out, c.quality_samples, c.quality_every, c.seed)
 
 
 def finish(c: TrainConfig, out: Path, gan: GAN, seconds: float, n_images: int,

@@ -89,7 +89,7 @@ def test_pokemon_folder_64px():
 
 
 def _save(path, mode, size, color):
-    Image.new(mode, size, color).save(path)
+    Image.new(mode, size, color).save(path, lossless=True)  # lossless applies to webp
 
 
 def test_folder_converts_rgba_grey_and_sizes(tmp_path):

@@ -10,9 +10,10 @@ import papermill
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = {"epochs": 1, "limit": 256, "time_budget": None, "snapshot_epochs": [1]}
+TINY = {"epochs": 1, "limit": 256, "time_budget": None, "snapshot_epochs": [1], "eval_samples": 300}
 NOTEBOOKS = {"01_mnist_gan": ["losses.png", "batch_losses.png", "training.gif", "samples.png",
-                              "generator.keras", "snapshots/generator_epoch_0001.keras"]}
+                              "generator.keras", "snapshots/generator_epoch_0001.keras", "metrics.json",
+                              "class_histogram.png", "generator_best.keras"]}
 
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))

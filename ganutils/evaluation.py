@@ -1,0 +1,119 @@
+"""How good a generator is, in numbers: FID, KID, class coverage and label accuracy.
+
+Everything is measured in a feature space chosen per dataset (`feature_space`): our domain
+classifier's for MNIST, Fashion-MNIST and CIFAR-10; for image folders with no classifier
+(Pokemon), the CIFAR-10 classifier's at 32x32. Each report also gets the *floor*: the same
+metrics for real held-out images against the same reference, i.e. what "perfect" scores
+at this sample size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import data, metrics, sampling
+from .classifiers import Classifier
+from .errors import ConfigError
+
+
+def _resize(images, side: int):
+    """Resize a batch in [-1, 1] to side x side RGB (for a feature extractor's input)."""
+    import keras
+
+    x = np.asarray(images, np.float32)
+    if x.shape[-1] == 1:
+        x = np.repeat(x, 3, axis=-1)
+    if x.shape[1] != side:
+        x = np.asarray(keras.ops.image.resize(x, (side, side), antialias=True))
+    return x
+
+
+class FeatureSpace:
+    """Maps images in [-1, 1] to (features, predicted class or None)."""
+
+    def __init__(self, dataset: str, extractor: str = "classifier"):
+        self.dataset = dataset
+        self.classifier_name = dataset if dataset in ("mnist", "fashion_mnist", "cifar10") else "cifar10"
+        self.inception = None
+        if extractor == "inception":
+            self.inception = _inception()
+        elif extractor != "classifier":
+            raise ConfigError(f"unknown feature extractor {extractor!r}: choose classifier or inception")
+        self.classifier = Classifier(self.classifier_name)
+        self.name = ("InceptionV3 (ImageNet) pool features" if self.inception is not None else
+                     f"{self.classifier_name} classifier features" +
+                     ("" if self.classifier_name == dataset else " at 32x32"))
+
+    def __call__(self, images):
+        images = np.asarray(images, np.float32)
+        if self.classifier_name != self.dataset:
+            images = _resize(images, 32)
+        feats, labels = self.classifier.features_and_labels(images)
+        if self.inception is not None:
+            x = _resize(images, 299)
+            feats = np.concatenate([self.inception.predict(x[i:i + 200], verbose=0)
+                                    for i in range(0, len(x), 200)])
+        own_classes = self.classifier_name == self.dataset
+        return feats, (labels if own_classes else None)
+
+
+def _inception():
+    """InceptionV3 with ImageNet weights, or None with one line saying why we fall back."""
+    import keras
+
+    try:
+        return keras.applications.InceptionV3(include_top=False, pooling="avg", weights="imagenet")
+    except Exception as exc:  # offline: the weights cannot be downloaded
+        print(f"InceptionV3 ImageNet weights unavailable ({str(exc)[:80]}); "
+              "using the domain classifier's features instead")
+        return None
+
+
+def real_sets(dataset: str, n: int, seed: int = 0, path=None, size: int = 64):
+    """(reference, held_out) real images in [-1, 1]: `n` training images and up to `n` test
+    images; for image folders (no test split) two disjoint halves of the folder."""
+    rng = np.random.default_rng(seed)
+    train, _, _ = data.load_arrays(dataset, "train", size=size, path=path)
+    train = (train[rng.permutation(len(train))].astype(np.float32) - 127.5) / 127.5
+    if dataset in ("mnist", "fashion_mnist", "cifar10"):
+        test, _, _ = data.load_arrays(dataset, "test")
+        test = (test[rng.permutation(len(test))[:n]].astype(np.float32) - 127.5) / 127.5
+        return train[:n], test
+    half = len(train) // 2
+    return train[:half], train[half:]
+
+
+def scores(fake_features, real_features, kid_subsets=50):
+    size = min(1000, len(fake_features), len(real_features))
+    k, k_std = metrics.kid(fake_features, real_features, subsets=kid_subsets, subset_size=size)
+    return {"fid": metrics.fid(fake_features, real_features), "kid": k, "kid_std": k_std}
+
+
+def coverage(labels, num_classes: int = 10) -> dict:
+    """The class histogram of samples (shares) and how many classes get at least 5%."""
+    share = np.bincount(labels, minlength=num_classes) / len(labels)
+    return {"class_share": [round(float(s), 4) for s in share],
+            "classes_at_least_5pct": int((share >= 0.05).sum())}
+
+
+def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="classifier",
+             path=None) -> dict:
+    """Every metric for `generator` against real `dataset` images, and the real-data floor."""
+    space = FeatureSpace(dataset, extractor)
+    side = int(generator.outputs[0].shape[1])
+    reference, held_out = real_sets(dataset, n, seed, path, size=side)
+    ref_f, _ = space(reference)
+    held_f, held_labels = space(held_out)
+    images, labels = sampling.sample(generator, n, seed)
+    fake_f, predicted = space(images)
+    result = {"dataset": dataset, "n": n, "features": space.name,
+              **scores(fake_f, ref_f),
+              "floor": {"n_real": len(held_out), **scores(held_f, ref_f)}}
+    if predicted is not None:
+        if labels is None:
+            result.update(coverage(predicted))
+        else:
+            per = [float((predicted[labels == c] == c).mean()) for c in range(10)]
+            result["label_accuracy"] = float((predicted == labels).mean())
+            result["label_accuracy_per_class"] = [round(a, 4) for a in per]
+    return result

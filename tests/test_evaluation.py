@@ -1,0 +1,89 @@
+"""Feature extractors, the evaluate command, and quality measured during training."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from ganutils import data, evaluation, sampling
+from ganutils.classifiers import Classifier
+from conftest import needs_cifar, needs_fashion
+
+
+def _test_accuracy(name, n=2000):
+    x, y, _ = data.load_arrays(name, "test", limit=n)
+    return (Classifier(name).predict((x.astype(np.float32) - 127.5) / 127.5) == y).mean()
+
+
+def test_mnist_classifier_loads_and_is_accurate(mnist_arrays):
+    assert _test_accuracy("mnist") >= 0.99
+
+
+@needs_fashion
+def test_fashion_classifier_is_accurate():
+    assert _test_accuracy("fashion_mnist") >= 0.91
+
+
+@needs_cifar
+def test_cifar_classifier_is_accurate():
+    assert _test_accuracy("cifar10") >= 0.82
+
+
+def test_features_are_128_numbers_per_image(mnist_arrays):
+    f, labels = evaluation.FeatureSpace("mnist")(np.zeros((3, 28, 28, 1), np.float32) - 1)
+    assert f.shape == (3, 128) and labels.shape == (3,)
+
+
+def test_inception_falls_back_in_one_line_when_weights_cannot_be_had(monkeypatch, capsys):
+    def offline(**kw):
+        raise OSError("URL fetch failure")
+    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
+    space = evaluation.FeatureSpace("mnist", "inception")
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "InceptionV3 ImageNet weights unavailable" in out[0]
+    assert space.name == "mnist classifier features"
+
+
+def test_evaluate_scores_a_trained_generator_above_the_real_floor(tiny_run):
+    r = evaluation.evaluate(tiny_run.generator, "mnist", n=500)
+    assert set(r) >= {"fid", "kid", "kid_std", "floor", "class_share", "classes_at_least_5pct"}
+    assert r["fid"] > 5 * r["floor"]["fid"] and r["kid"] > r["floor"]["kid"]
+    assert abs(sum(r["class_share"]) - 1) < 1e-6
+
+
+def test_quality_is_logged_each_epoch_and_best_generator_kept(tiny_run):
+    h = tiny_run.history
+    assert len(h["kid"]) == len(h["fid"]) == 3 and all(k is not None for k in h["kid"])
+    best = json.loads(tiny_run.path("best.json").read_text())
+    assert best["kid"] == min(h["kid"]) and best["epoch"] == 1 + int(np.argmin(h["kid"]))
+    assert sampling.load_generator(tiny_run.path("generator_best.keras")) is not None
+    # Measuring quality stays a small part of training time at the default settings.
+    assert tiny_run.quality_seconds < tiny_run.train_seconds
+
+
+def test_evaluate_cli_prints_json_and_writes_metrics(tiny_run, tmp_path):
+    gen = tmp_path / "generator.keras"
+    gen.write_bytes(tiny_run.path("generator.keras").read_bytes())
+    r = subprocess.run([sys.executable, "-m", "ganutils", "evaluate", "--generator", str(gen),
+                        "--dataset", "mnist", "--n", "300", "--write"], capture_output=True,
+                       text=True, timeout=300, env=os.environ.copy())
+    assert r.returncode == 0, r.stderr
+    line = json.loads(r.stdout.strip().splitlines()[-1])
+    assert line["n"] == 300 and "floor" in line
+    assert json.loads((tmp_path / "metrics.json").read_text()) == line
+
+
+def test_conditional_generator_gets_label_accuracy(tmp_path, mnist_arrays):
+    from ganutils import runs
+
+    run = runs.train(out_dir=str(tmp_path), model="cgan_mlp", epochs=1, limit=256,
+                     quality_every=0, verbose=0)
+    assert "kid" not in run.history  # quality_every=0 switches measurement off
+    r = evaluation.evaluate(run.generator, "mnist", n=200)
+    assert 0 <= r["label_accuracy"] <= 1 and len(r["label_accuracy_per_class"]) == 10
