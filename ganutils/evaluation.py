@@ -99,6 +99,9 @@ def coverage(labels, num_classes: int = 10) -> dict:
 def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="classifier",
              path=None) -> dict:
     """Every metric for `generator` against real `dataset` images, and the real-data floor."""
+    if sampling.num_classes(generator) is not None and dataset not in ("mnist", "fashion_mnist", "cifar10"):
+        raise ConfigError(f"this generator is conditional but dataset {dataset!r} has no labels: "
+                          "evaluate it on the labelled dataset it was trained on")
     space = FeatureSpace(dataset, extractor)
     side = int(generator.outputs[0].shape[1])
     reference, held_out = real_sets(dataset, n, seed, path, size=side)

@@ -80,6 +80,7 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None):
             ax.plot(epochs[keep], np.asarray(history[key])[keep], ".-", color=colour,
                     label=f"{key[0].upper()} loss")
         ax.set(xlabel="epoch", ylabel="mean loss", title=title)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()

@@ -171,6 +171,8 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     c = dataclasses.replace(config or TrainConfig(), **kw).validated()
     out = check_writable(c.out_dir)
     _check_same_run(out, c)
+    for stale in out.rglob(".*.tmp*"):  # left by a run killed while writing: never loaded
+        stale.unlink()
 
     spec = models.get(c.model)
     images, labels, _ = data.load_arrays(c.dataset, "train", c.classes, c.image_size,

@@ -13,7 +13,7 @@ import pytest
 
 from ganutils import data, evaluation, sampling
 from ganutils.classifiers import Classifier
-from conftest import needs_cifar, needs_fashion
+from conftest import needs_cifar, needs_fashion, needs_pokemon
 
 
 def _test_accuracy(name, n=2000):
@@ -87,3 +87,21 @@ def test_conditional_generator_gets_label_accuracy(tmp_path, mnist_arrays):
     assert "kid" not in run.history  # quality_every=0 switches measurement off
     r = evaluation.evaluate(run.generator, "mnist", n=200)
     assert 0 <= r["label_accuracy"] <= 1 and len(r["label_accuracy_per_class"]) == 10
+
+
+@needs_pokemon
+def test_image_folders_use_cifar_features_at_32px():
+    space = evaluation.FeatureSpace("pokemon")
+    f, labels = space(np.zeros((2, 64, 64, 3), np.float32))
+    assert f.shape == (2, 128) and labels is None
+    assert space.name == "cifar10 classifier features at 32x32"
+
+
+def test_evaluate_refuses_a_conditional_generator_on_unlabelled_data(tmp_path, mnist_arrays):
+    from ganutils import runs
+    from ganutils.errors import ConfigError
+
+    run = runs.train(out_dir=str(tmp_path), model="cgan_mlp", epochs=1, limit=128,
+                     quality_every=0, verbose=0)
+    with pytest.raises(ConfigError, match="conditional but dataset 'pokemon' has no labels"):
+        evaluation.evaluate(run.generator, "pokemon", n=10)

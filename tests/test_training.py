@@ -53,7 +53,7 @@ def test_snapshot_loads_and_generates(tiny_run):
 
 
 def test_resume_continues_at_the_right_epoch_and_matches(tmp_path, mnist_arrays):
-    kw = dict(model="dcgan_upsample", limit=256, batch_size=64, verbose=0)  # has dropout
+    kw = dict(model="dcgan_upsample", limit=256, batch_size=64, quality_every=0, verbose=0)  # has dropout
     straight = runs.train(out_dir=str(tmp_path / "a"), epochs=3, **kw)
     runs.train(out_dir=str(tmp_path / "b"), epochs=2, **kw)       # "interrupted" after epoch 2
     resumed = runs.train(out_dir=str(tmp_path / "b"), epochs=3, **kw)
@@ -69,12 +69,16 @@ def test_resume_refuses_a_different_run_in_the_same_folder(tmp_path, mnist_array
         runs.train(out_dir=str(tmp_path), model="mlp", epochs=2, limit=128, batch_size=32, verbose=0)
 
 
-def test_same_seed_same_first_frame(tmp_path, mnist_arrays):
-    kw = dict(model="mlp", epochs=1, limit=256, verbose=0)
-    runs.train(out_dir=str(tmp_path / "a"), **kw)
-    runs.train(out_dir=str(tmp_path / "b"), **kw)
-    a = (tmp_path / "a" / "frames" / "epoch_0001.png").read_bytes()
-    assert a == (tmp_path / "b" / "frames" / "epoch_0001.png").read_bytes()
+def test_same_seed_same_first_frame_and_weights(tmp_path, mnist_arrays):
+    kw = dict(model="dcgan_upsample", epochs=1, limit=256, quality_every=0, verbose=0)
+    a = runs.train(out_dir=str(tmp_path / "a"), **kw)
+    b = runs.train(out_dir=str(tmp_path / "b"), **kw)
+    frame = (tmp_path / "a" / "frames" / "epoch_0001.png").read_bytes()
+    assert frame == (tmp_path / "b" / "frames" / "epoch_0001.png").read_bytes()
+    for x, y in zip(a.gan.get_weights(), b.gan.get_weights()):
+        np.testing.assert_array_equal(x, y)
+    c = runs.train(out_dir=str(tmp_path / "c"), **{**kw, "seed": 1})
+    assert not np.array_equal(a.generator.get_weights()[0], c.generator.get_weights()[0])
 
 
 def test_time_budget_ends_after_the_epoch_in_progress(tmp_path, mnist_arrays):
