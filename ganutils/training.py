@@ -24,7 +24,7 @@ class GAN(keras.Model):
 
     conditional = False
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=0, augment=None, **kw):
+    def __init__(self, generator, discriminator, latent_dim=None, seed=0, **kw):
         super().__init__(**kw)
         self.generator = generator
         self.discriminator = discriminator
@@ -33,7 +33,6 @@ class GAN(keras.Model):
         # same noise an uninterrupted one would.
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.epochs_done = keras.Variable(0, dtype="int64", trainable=False, name="epochs_done")
-        self.augment = augment
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.built = True  # both networks arrive built; nothing to infer from data
@@ -58,8 +57,6 @@ class GAN(keras.Model):
         return self.generator(noise, training=training)
 
     def discriminate(self, images, labels, training):
-        if self.augment is not None and training:
-            images = self.augment(images)
         return self.discriminator(images, training=training)
 
     def call(self, noise, training=False):
@@ -107,14 +104,8 @@ class ConditionalGAN(GAN):
         return self.generator([noise, labels], training=training)
 
     def discriminate(self, images, labels, training):
-        if self.augment is not None and training:
-            images = self.augment(images)
         return self.discriminator([images, labels], training=training)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
-
-def is_conditional(generator) -> bool:
-    """True for a generator that takes [noise, label]."""
-    return len(generator.inputs) == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import warnings
 
-import numpy as np
 import pytest
 
 from ganutils import config, data, runs

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 
 import imageio.v2 as imageio
-import keras
 import numpy as np
 import pytest
 
-from ganutils import callbacks, data, runs, sampling, training
+from ganutils import callbacks, data, runs, sampling
 from ganutils.errors import ConfigError, TrainingDiverged
 
 
