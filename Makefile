@@ -30,6 +30,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+## Execute every notebook with its report parameters into reports/ (long: see scripts/build_reports.py).
+reports: $(STAMP)
+	$(BIN)/python scripts/build_reports.py
+
 ## Open the notebooks in JupyterLab with the project's environment.
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[cpu,dev,lab]"

@@ -248,3 +248,16 @@ CONFIGS = {
     "cifar10_maxpool": TrainConfig("cifar10", "maxpool32", epochs=20, out_dir="runs/cifar10_maxpool"),
     "pokemon": TrainConfig("pokemon", "dcgan64", epochs=200, out_dir="runs/pokemon"),
 }
+
+
+def device_description() -> str:
+    """What trained the run, for metrics.json: the GPU's name, or the CPU and its core count."""
+    import os
+
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)} x{len(gpus)}"
+    return f"CPU: {os.cpu_count()} cores"

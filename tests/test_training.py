@@ -127,3 +127,8 @@ def test_unwritable_output_folder(tmp_path):
     blocker.write_text("")
     with pytest.raises(ConfigError, match="cannot write to output folder"):
         runs.train(out_dir=str(blocker / "sub"), epochs=1, limit=64, verbose=0)
+
+
+def test_device_description_names_the_hardware():
+    d = runs.device_description()
+    assert d.startswith(("CPU: ", "GPU: "))
