@@ -23,3 +23,15 @@ def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0) ->
         imageio.mimsave(tmp, images, format="GIF", loop=0,  # Pillow wants a number for 1 frame
                         duration=durations if len(durations) > 1 else durations[0])
     return Path(path)
+
+
+def show(path):
+    """The GIF as an inline HTML image: it animates in Jupyter and Colab and, unlike
+    `IPython.display.Image`, survives nbconvert's HTML export of a report."""
+    import base64
+
+    from IPython.display import HTML
+
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return HTML(f'<img src="data:image/gif;base64,{data}" alt="{Path(path).name}: samples '
+                'from fixed noise after each epoch"/>')
