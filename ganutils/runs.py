@@ -131,10 +131,17 @@ class Run:
     images: int
     budget_stopped_at: int | None = None
     quality_seconds: float = 0.0
+    epochs_now: int = 0               # epochs trained by this call (not earlier, resumed ones)
 
     @property
     def generator(self):
         return self.gan.generator
+
+    @property
+    def images_per_second(self) -> float:
+        """Training throughput of this call of `train` (quality measurement included)."""
+        seen = self.epochs_now * (self.images // self.config.batch_size) * self.config.batch_size
+        return seen / max(self.train_seconds, 1e-9)
 
     def path(self, name: str) -> Path:
         return self.out_dir / name
@@ -205,6 +212,7 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     seconds = time.perf_counter() - t0
     run = finish(c, out, gan, seconds, len(images), budget.stopped_at if budget else None)
     run.quality_seconds = quality.seconds if quality else 0.0
+    run.epochs_now = run.epochs_done - done
     return run
 
 

@@ -132,3 +132,11 @@ def test_unwritable_output_folder(tmp_path):
 def test_device_description_names_the_hardware():
     d = runs.device_description()
     assert d.startswith(("CPU: ", "GPU: "))
+
+
+def test_throughput_counts_only_epochs_trained_now(tmp_path, mnist_arrays):
+    kw = dict(model="mlp", limit=128, quality_every=0, verbose=0)
+    runs.train(out_dir=str(tmp_path), epochs=1, **kw)
+    resumed = runs.train(out_dir=str(tmp_path), epochs=3, **kw)
+    assert resumed.epochs_done == 3 and resumed.epochs_now == 2
+    assert resumed.images_per_second == pytest.approx(2 * 128 / resumed.train_seconds)
