@@ -92,6 +92,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--data-path", dest="data_path", help="image folder for dataset 'folder'")
     t.add_argument("--time-budget", dest="time_budget", type=float, help="seconds")
     t.add_argument("--snapshot-epochs", dest="snapshot_epochs", type=int, nargs="+")
+    t.add_argument("--ema", type=float,
+                   help="generator weight-average decay, e.g. 0.999 (0: sample the raw generator)")
     t.add_argument("--quality-every", dest="quality_every", type=int,
                    help="measure KID/FID every N epochs (0: never)")
     t.set_defaults(func=_train)

@@ -40,7 +40,7 @@ class GridFrames(keras.callbacks.Callback):
         self.frames_dir, self.inputs, self.cols = Path(frames_dir), inputs, cols
 
     def on_epoch_end(self, epoch, logs=None):
-        images = keras.ops.convert_to_numpy(self.model.generator(self.inputs, training=False))
+        images = keras.ops.convert_to_numpy(self.model.sampler(self.inputs, training=False))
         plots.save_grid(images, self.frames_dir / f"epoch_{epoch + 1:04d}.png", self.cols)
 
 
@@ -137,12 +137,12 @@ class Quality(keras.callbacks.Callback):
         if (epoch + 1) % self.every:
             return
         t0 = time.perf_counter()
-        features, _ = self.space(sample(self.model.generator, self.n, self.seed)[0])
+        features, _ = self.space(sample(self.model.sampler, self.n, self.seed)[0])
         result = scores(features, self.reference, kid_subsets=10)
         logs.update(result)
         if result["kid"] < self.best["kid"]:
             self.best = {"epoch": epoch + 1, **result}
-            save_generator(self.model.generator, self.out / "generator_best.keras")
+            save_generator(self.model.sampler, self.out / "generator_best.keras")
             write_json(self.out / "best.json", self.best)
         self.seconds += time.perf_counter() - t0
 
@@ -156,7 +156,7 @@ class Snapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 in self.epochs:
-            save_generator(self.model.generator, self.folder / f"generator_epoch_{epoch + 1:04d}.keras")
+            save_generator(self.model.sampler, self.folder / f"generator_epoch_{epoch + 1:04d}.keras")
 
 
 def save_generator(generator, path) -> Path:

@@ -108,8 +108,8 @@ def cgan_mlp_generator(latent_dim=100, image_shape=(28, 28, 1), num_classes=10):
     then the seed 002 MLP generator."""
     noise = keras.Input((latent_dim,), name="noise")
     label = keras.Input((1,), dtype="int32", name="label")
-    embed = layers.Flatten()(layers.Embedding(num_classes, latent_dim)(label))
-    body = mlp_generator(latent_dim, image_shape)
+    embed = layers.Flatten()(layers.Embedding(num_classes, latent_dim, name="label_embedding")(label))
+    body = mlp_generator(latent_dim, image_shape)  # last layer: sampling.blend_labels uses it
     return keras.Model([noise, label], body(layers.Multiply()([noise, embed])),
                        name="cgan_mlp_generator")
 

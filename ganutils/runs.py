@@ -18,6 +18,7 @@ completed; give a larger `epochs` to train a finished run further.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -35,9 +36,11 @@ from .gif import frames_to_gif
 from .plots import save_grid
 from .training import GAN, ConditionalGAN
 
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
 # Settings that define the run: changing one of them on resume would mix two experiments.
 IDENTITY = ("dataset", "model", "batch_size", "latent_dim", "seed", "limit", "classes",
-            "image_size", "data_path", "lr", "beta_1", "label_smoothing")
+            "image_size", "data_path", "lr", "beta_1", "label_smoothing", "ema", "precision")
 
 
 @dataclass
@@ -60,10 +63,13 @@ class TrainConfig:
     lr: float = 2e-4
     beta_1: float = 0.5
     label_smoothing: float = 0.0
+    ema: float = 0.999                # generator weight average (0: sample the raw generator)
     grid: int = 100                   # images per frame
     quality_every: int = 1            # KID/FID every N epochs (0: never)
     quality_samples: int = 1000       # generated images per KID/FID measurement
     steps_per_execution: int = 1
+    precision: str = "float32"        # or "mixed_bfloat16" (CPUs with bf16), "mixed_float16" (GPUs)
+    jit_compile: bool | None = None   # XLA; None: on for dense-only models (see build_gan)
 
     def validated(self) -> "TrainConfig":
         """A copy with model defaults filled in; a ConfigError for anything a run can't use."""
@@ -76,6 +82,9 @@ class TrainConfig:
                                 latent_dim=default(self.latent_dim, spec.latent_dim),
                                 image_size=default(self.image_size, spec.image_shape[0]),
                                 snapshot_epochs=sorted(int(e) for e in self.snapshot_epochs))
+        check_choice("precision", c.precision, PRECISIONS)
+        if c.jit_compile not in (None, True, False):
+            raise ConfigError(f"jit_compile must be True, False or None (automatic), got {c.jit_compile!r}")
         _check_int("epochs", c.epochs, 0)
         _check_int("batch_size", c.batch_size, 1)
         _check_int("latent_dim", c.latent_dim, 1)
@@ -91,6 +100,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a number, got {getattr(c, name)!r}")
         if not 0 < c.lr < 1:
             raise ConfigError(f"lr must be between 0 and 1, got {c.lr}")
+        if not isinstance(c.ema, (int, float)) or isinstance(c.ema, bool) or not 0 <= c.ema < 1:
+            raise ConfigError(f"ema must be a number in [0, 1) (0 turns the average off), got {c.ema!r}")
         if not 0 <= c.label_smoothing < 0.5:
             raise ConfigError(f"label_smoothing must be in [0, 0.5), got {c.label_smoothing}")
         if c.time_budget is not None and not (isinstance(c.time_budget, (int, float))
@@ -135,7 +146,8 @@ class Run:
 
     @property
     def generator(self):
-        return self.gan.generator
+        """The generator to sample from: the weight average when the run used `ema`."""
+        return self.gan.sampler
 
     @property
     def images_per_second(self) -> float:
@@ -152,13 +164,50 @@ def build_gan(config: TrainConfig) -> GAN:
     c = config.validated()
     spec = models.get(c.model)
     keras.utils.set_random_seed(c.seed)
-    generator, discriminator = spec.build(c.latent_dim)
+    with _dtype_policy(c.precision):
+        generator, discriminator = spec.build(c.latent_dim)
+    if c.precision != "float32":  # images and logits leave the networks in float32
+        generator, discriminator = _float32_output(generator), _float32_output(discriminator)
     cls = ConditionalGAN if spec.conditional else GAN
-    gan = cls(generator, discriminator, latent_dim=c.latent_dim, seed=c.seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(c.lr, beta_1=c.beta_1),
-                g_optimizer=keras.optimizers.Adam(c.lr, beta_1=c.beta_1),
+    gan = cls(generator, discriminator, latent_dim=c.latent_dim, seed=c.seed, ema=c.ema)
+
+    def adam():
+        opt = keras.optimizers.Adam(c.lr, beta_1=c.beta_1)
+        # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
+        return keras.optimizers.LossScaleOptimizer(opt) if c.precision == "mixed_float16" else opt
+
+    # XLA fuses the many small element-wise ops (batch norm, activations, Adam, the EMA) of
+    # an MLP step: 2x the images/s on a 2-core CPU. For convolutional models it was 15-25%
+    # slower than TensorFlow's oneDNN kernels there (benchmarks/README.md), so it is off.
+    xla = c.jit_compile if c.jit_compile is not None else not _has_conv(generator, discriminator)
+    gan.compile(d_optimizer=adam(), g_optimizer=adam(), jit_compile=xla,
                 label_smoothing=c.label_smoothing, steps_per_execution=c.steps_per_execution)
     return gan
+
+
+def _has_conv(*nets) -> bool:
+    return any("Conv" in type(layer).__name__ for net in nets
+               for layer in net._flatten_layers(include_self=False, recursive=True))
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str):
+    """Build layers under the Keras dtype policy `name` (e.g. "mixed_bfloat16": bfloat16
+    compute, float32 weights), then restore the global policy."""
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
+def _float32_output(model):
+    """`model` with a float32 cast on its output, as the Keras mixed-precision guide advises
+    for the last layer: tanh images and logits are then exact enough for the loss and plots."""
+    out = keras.layers.Activation("linear", dtype="float32", name="to_float32")(model.outputs[0])
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, out, name=model.name)
 
 
 def _check_same_run(out: Path, c: TrainConfig):
@@ -167,7 +216,8 @@ def _check_same_run(out: Path, c: TrainConfig):
         return
     old = json.loads(saved.read_text())
     now = json.loads(json.dumps(dataclasses.asdict(c)))
-    diff = [k for k in IDENTITY if old.get(k) != now.get(k)]
+    defaults = dataclasses.asdict(TrainConfig())  # settings added since that run was made
+    diff = [k for k in IDENTITY if old.get(k, defaults[k]) != now.get(k)]
     if diff:
         raise ConfigError(f"{out} holds a run with different {', '.join(diff)}: choose another "
                           "out_dir, or delete that folder to start again")
@@ -234,9 +284,9 @@ def finish(c: TrainConfig, out: Path, gan: GAN, seconds: float, n_images: int,
         else {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [], "batches": {}}
     if epochs_done:
         frames_to_gif(out / "frames", out / "training.gif")
-        final = keras.ops.convert_to_numpy(gan.generator(cb.fixed_inputs(gan, c.grid, c.seed)))
+        final = keras.ops.convert_to_numpy(gan.sampler(cb.fixed_inputs(gan, c.grid, c.seed)))
         save_grid(final, out / "samples.png", 10)
-        cb.save_generator(gan.generator, out / "generator.keras")
+        cb.save_generator(gan.sampler, out / "generator.keras")
     return Run(c, out, gan, history, epochs_done, seconds, n_images, budget_stopped_at)
 
 

@@ -66,3 +66,45 @@ def sample(generator, n: int, seed: int = 0, labels=None, batch_size: int = 500)
         out.append(np.asarray(generator(inputs, training=False), np.float32))
     images = np.clip(np.concatenate(out), -1.0, 1.0)
     return images, labels
+
+
+def interpolate_noise(generator, steps: int = 10, seed: int = 0, labels=None):
+    """Images along a straight line between two noise vectors, `steps` per row.
+
+    Unconditional: one row. Conditional: one row per label in `labels` (default every class),
+    all rows walking the same line, so a column shares its noise: the noise carries the style
+    (slant, stroke width), the label the class.
+    """
+    latent = int(generator.inputs[0].shape[-1])
+    ends = np.random.default_rng(seed).standard_normal((2, latent)).astype("float32")
+    t = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
+    line = (1 - t) * ends[0] + t * ends[1]
+    k = num_classes(generator)
+    if k is None:
+        return np.asarray(generator(line, training=False))
+    labels = np.arange(k) if labels is None else np.asarray(labels)
+    noise = np.tile(line, (len(labels), 1))
+    rows = np.repeat(labels, steps).reshape(-1, 1).astype("int32")
+    return np.asarray(generator([noise, rows], training=False))
+
+
+def blend_labels(generator, pairs, steps: int = 10, seed: int = 0):
+    """For each (a, b) in `pairs`, one row of `steps` images from a fixed noise vector while
+    the label embedding moves linearly from class a's to class b's.
+
+    Works for generators built like `models.cgan_mlp_generator`: a label Embedding whose
+    vector multiplies the noise, then the body (the last layer).
+    """
+    import keras
+
+    found = [layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)]
+    if len(found) != 1 or not any(isinstance(layer, keras.layers.Multiply) for layer in generator.layers):
+        raise ConfigError(f"{generator.name} does not multiply a label embedding into the noise: "
+                          "label blending needs a generator built like models.cgan_mlp_generator")
+    table = keras.ops.convert_to_numpy(found[0].embeddings)
+    body = generator.layers[-1]
+    latent = int(generator.inputs[0].shape[-1])
+    z = np.random.default_rng(seed).standard_normal((1, latent)).astype("float32")
+    t = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
+    rows = [z * ((1 - t) * table[a] + t * table[b]) for a, b in pairs]
+    return np.asarray(body(keras.ops.convert_to_tensor(np.concatenate(rows)), training=False))

@@ -20,14 +20,27 @@ class GAN(keras.Model):
     real images and on those fakes (held constant); then the *updated* discriminator scores
     the same fakes and the generator is updated to make them look real. `label_smoothing`
     lowers the real target to 1 - s (one-sided, Salimans et al. 2016).
+
+    With `ema` (e.g. 0.999) a second copy of the generator, `ema_generator`, follows an
+    exponential moving average of the generator's weights (Yazici et al. 2019; ProGAN,
+    StyleGAN and BigGAN sample this way). The raw generator oscillates as it chases the
+    discriminator, over-producing one class for a while, then another; the average sits
+    between those swings, so it draws cleaner images and covers the classes more evenly.
+    `sampler` is the network to draw images from: the average when there is one.
     """
 
     conditional = False
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=0, **kw):
+    def __init__(self, generator, discriminator, latent_dim=None, seed=0, ema=0.0, **kw):
         super().__init__(**kw)
         self.generator = generator
         self.discriminator = discriminator
+        self.ema = float(ema)
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {ema}")
+        if self.ema:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
         self.latent_dim = int(latent_dim or generator.inputs[0].shape[-1])
         # Part of the model's state: saved with the weights, so a resumed run draws the
         # same noise an uninterrupted one would.
@@ -44,6 +57,21 @@ class GAN(keras.Model):
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.label_smoothing = float(label_smoothing)
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @property
+    def sampler(self):
+        """The generator to draw images from: the weight average if `ema`, else the generator."""
+        return self.ema_generator if self.ema else self.generator
+
+    def update_ema(self):
+        """Move the average towards the generator. The decay ramps up from 0.1 as
+        (1 + t) / (10 + t) over the first steps (as tf.train.ExponentialMovingAverage with
+        num_updates), so short runs are not dragged back towards the random initial weights.
+        Batch-norm statistics are averaged the same way as the weights."""
+        t = ops.cast(self.g_optimizer.iterations, "float32")
+        decay = ops.minimum(self.ema, (1.0 + t) / (10.0 + t))
+        for avg, w in zip(self.ema_generator.weights, self.generator.weights):
+            avg.assign(decay * avg + (1.0 - decay) * w)
 
     @property
     def metrics(self):
@@ -76,14 +104,23 @@ class GAN(keras.Model):
                 d_loss = (self.bce(ones * (1.0 - self.label_smoothing), real_logits)
                           + self.bce(zeros, fake_logits))
             d_vars = self.discriminator.trainable_variables
-            self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
+            # scale_loss: identity, except under mixed_float16's LossScaleOptimizer.
+            d_grads = d_tape.gradient(self.d_optimizer.scale_loss(d_loss), d_vars)
+            self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
             # Non-saturating: maximise log D(G(z)) instead of minimising log(1 - D(G(z))).
             g_loss = self.bce(ones, self.discriminate(fake, labels, training=True))
         g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
+        g_grads = g_tape.gradient(self.g_optimizer.scale_loss(g_loss), g_vars)
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        if self.ema:
+            self.update_ema()
 
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
+        # Under a tf.distribute strategy Keras divides each replica's loss by the number of
+        # replicas (so the summed gradients are those of the global batch's mean); undo that
+        # for the logged values, which should read the same on one device or several.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        self.d_loss_tracker.update_state(d_loss * replicas)
+        self.g_loss_tracker.update_state(g_loss * replicas)
         return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
 
 

@@ -21,9 +21,12 @@ import papermill
 ROOT = Path(__file__).resolve().parent.parent
 # Report parameters: what each notebook trains for its report (at most 40 CPU minutes).
 REPORTS = {
-    "01_mnist_gan": {"epochs": 100, "time_budget": 1200},
+    "01_mnist_gan": {"epochs": 100, "time_budget": 900},
+    "02_mnist_dcgan": {"epochs": 100, "time_budget": 900},  # 15 minutes for each of two models
+    "03_mnist_cgan": {"epochs": 100, "time_budget": 1200},
+    "07_fashion_mnist": {"epochs": 100, "time_budget": 900},
 }
-KEEP = ("training.gif", "metrics.json", "generator.keras")
+KEEP = ("metrics.json", "generator.keras")
 LIMIT_MB = 15
 
 
@@ -38,7 +41,7 @@ def build(name: str) -> None:
                                cwd=str(ROOT), log_output=False, progress_bar=False)
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
                     "--log-level", "WARN", str(notebook)], check=True)
-    for f in [*work.glob("*.png"), *(work / k for k in KEEP)]:
+    for f in [*work.glob("*.png"), *work.glob("*.gif"), *(work / k for k in KEEP)]:
         if f.exists():
             shutil.copy2(f, dest / f.name)
     size = sum(f.stat().st_size for f in dest.iterdir()) / 2**20
@@ -53,9 +56,13 @@ def _headline(m: dict) -> str:
     if "label_accuracy" in m:
         parts.append(f"label accuracy {m['label_accuracy']:.1%}, worst class "
                      f"{min(m['label_accuracy_per_class']):.1%}")
-    elif "class_share" in m:
+    if "class_share" in m:
         parts.append(f"{m['classes_at_least_5pct']}/10 classes >= 5%, smallest "
                      f"{min(m['class_share']):.1%}")
+    if "better" in m:
+        parts.insert(0, f"better model {m['better']}")
+    if "fid_ratio_to_baseline" in m:
+        parts.append(f"FID / notebook 01's = {m['fid_ratio_to_baseline']:.2f}")
     return "; ".join(parts)
 
 
@@ -64,9 +71,11 @@ def index() -> None:
     rows = []
     for folder in sorted(p for p in (ROOT / "reports").iterdir() if p.is_dir()):
         m = json.loads((folder / "metrics.json").read_text())
+        trained = "; ".join(f"{name}: {mm.get('epochs', '?')} epochs, "
+                            f"{mm.get('train_minutes', '?')} min"
+                            for name, mm in m.get("models", {folder.name: m}).items())
         rows.append(f"| [{folder.name}]({folder.name}/{folder.name}.html) | {_headline(m)} | "
-                    f"{m.get('epochs', '?')} epochs, {m.get('train_minutes', '?')} min on "
-                    f"{m.get('device', '?')} | ![]({folder.name}/samples.png) |")
+                    f"{trained} on {m.get('device', '?')} | ![]({folder.name}/samples.png) |")
     (ROOT / "reports" / "README.md").write_text(
         "# Reports\n\nExecuted notebooks, rebuilt by `make reports` (`scripts/build_reports.py`). "
         "Metrics on 10,000 samples in each dataset's classifier feature space "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,14 +10,28 @@ from pathlib import Path
 import papermill
 import pytest
 
+from conftest import needs_fashion
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"epochs": 1, "limit": 256, "time_budget": None, "snapshot_epochs": [1], "eval_samples": 300}
-NOTEBOOKS = {"01_mnist_gan": ["losses.png", "batch_losses.png", "training.gif", "samples.png",
-                              "generator.keras", "snapshots/generator_epoch_0001.keras", "metrics.json",
-                              "class_histogram.png", "generator_best.keras"]}
+RUN_FILES = ["losses.png", "batch_losses.png", "training.gif", "samples.png", "generator.keras",
+             "snapshots/generator_epoch_0001.keras", "metrics.json", "generator_best.keras",
+             "samples_final.png"]
+CGAN_FILES = [*RUN_FILES, "label_accuracy.png", "interpolate_noise.png", "blend_labels.png"]
+NOTEBOOKS = {
+    "01_mnist_gan": [*RUN_FILES, "class_histogram.png"],
+    "02_mnist_dcgan": ["kid_minutes.png", "metrics.json", "generator.keras", "samples.png",
+                       *(f"{m}/{f}" for m in ("dcgan_transpose", "dcgan_upsample") for f in RUN_FILES[2:]),
+                       *(f"{kind}_{m}.{ext}" for m in ("dcgan_transpose", "dcgan_upsample")
+                         for kind, ext in (("training", "gif"), ("losses", "png"),
+                                           ("class_histogram", "png")))],
+    "03_mnist_cgan": CGAN_FILES,
+    "07_fashion_mnist": CGAN_FILES,
+}
+NEEDS = {"07_fashion_mnist": needs_fashion}
 
 
-@pytest.mark.parametrize("name", list(NOTEBOOKS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=NEEDS.get(n, ())) for n in NOTEBOOKS])
 def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
     out = tmp_path / "out"
     injected = tmp_path / f"{name}.ipynb"
@@ -28,3 +43,9 @@ def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
     assert r.returncode == 0, r.stdout[-3000:]
     for f in NOTEBOOKS[name]:
         assert (out / f).exists(), f
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and metrics["n"] == TINY["eval_samples"]
+    assert ("label_accuracy" in metrics) == (name in ("03_mnist_cgan", "07_fashion_mnist"))
+    if name == "02_mnist_dcgan":
+        assert set(metrics["models"]) == {"dcgan_transpose", "dcgan_upsample"}
+        assert metrics["fid"] == min(m["fid"] for m in metrics["models"].values())

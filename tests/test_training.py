@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 import imageio.v2 as imageio
+import keras
 import numpy as np
 import pytest
 
@@ -111,6 +112,7 @@ def test_nan_loss_stops_with_epoch_and_batch(tmp_path):
     (dict(dataset="nope"), "unknown dataset 'nope'"),
     (dict(model="dcgan32"), "makes \\(32, 32, 3\\) images but dataset 'mnist'"),
     (dict(lr=5), "lr must be between 0 and 1"),
+    (dict(ema=1.0), "ema must be a number in \\[0, 1\\)"),
 ])
 def test_bad_parameters_get_clear_errors(bad, match):
     with pytest.raises(ConfigError, match=match):
@@ -140,3 +142,45 @@ def test_throughput_counts_only_epochs_trained_now(tmp_path, mnist_arrays):
     resumed = runs.train(out_dir=str(tmp_path), epochs=3, **kw)
     assert resumed.epochs_done == 3 and resumed.epochs_now == 2
     assert resumed.images_per_second == pytest.approx(2 * 128 / resumed.train_seconds)
+
+
+def test_ema_generator_follows_the_average_of_the_generator(tmp_path):
+    """One step: the average moves from the initial weights by the ramped decay (1+1)/(10+1)."""
+    gan = runs.build_gan(runs.TrainConfig(model="mlp", ema=0.999))
+    assert gan.sampler is gan.ema_generator and gan.sampler is not gan.generator
+    before = [w.copy() for w in gan.ema_generator.get_weights()]
+    images = np.random.default_rng(0).integers(0, 256, (64, 28, 28, 1), dtype=np.uint8)
+    gan.fit(data.to_dataset(images, batch_size=64), epochs=1, verbose=0)
+    decay = 2 / 11
+    after_raw = gan.generator.get_weights()
+    for b, raw, avg in zip(before, after_raw, gan.ema_generator.get_weights()):
+        np.testing.assert_allclose(avg, decay * b + (1 - decay) * raw, rtol=1e-5, atol=1e-6)
+    assert any(not np.array_equal(r, a) for r, a in zip(after_raw, gan.ema_generator.get_weights()))
+
+
+def test_without_ema_the_sampler_is_the_generator():
+    gan = runs.build_gan(runs.TrainConfig(model="mlp", ema=0))
+    assert gan.sampler is gan.generator and not hasattr(gan, "ema_generator")
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_and_returns_float32(tmp_path, mnist_arrays):
+    run = runs.train(out_dir=str(tmp_path), model="mlp", precision="mixed_bfloat16", epochs=1,
+                     limit=256, quality_every=0, verbose=0)
+    dense = [l for l in run.gan.generator._flatten_layers() if l.__class__.__name__ == "Dense"]
+    assert dense and all(l.compute_dtype == "bfloat16" and l.variable_dtype == "float32" for l in dense)
+    images = run.generator(callbacks.fixed_inputs(run.gan, 4), training=False)
+    assert keras.backend.standardize_dtype(images.dtype) == "float32"
+    assert np.isfinite(run.history["d_loss"]).all()
+    # The saved generator loads and samples like any other.
+    loaded, _ = sampling.sample(sampling.load_generator(tmp_path / "generator.keras"), 4)
+    assert loaded.shape == (4, 28, 28, 1) and loaded.dtype == np.float32
+
+
+def test_mixed_float16_scales_the_loss():
+    gan = runs.build_gan(runs.TrainConfig(model="mlp", precision="mixed_float16"))
+    assert all(type(o).__name__ == "LossScaleOptimizer" for o in (gan.d_optimizer, gan.g_optimizer))
+
+
+def test_unknown_precision_is_refused():
+    with pytest.raises(ConfigError, match="unknown precision 'fp8'"):
+        runs.TrainConfig(precision="fp8").validated()

@@ -1,0 +1,213 @@
+"""Training speed of every model builder: our `fit`/`train_step` against two other loops and
+against the machine's measured ceiling.
+
+    python benchmarks/bench.py [--seconds 5] [--models mlp dcgan_transpose] [--precision]
+
+One row per model at its notebook batch size, on synthetic data of the model's image shape:
+
+* `ours`: `GAN.fit` exactly as the notebooks train (tf.data pipeline, EMA generator);
+* `plain`: the TensorFlow DCGAN tutorial's pattern, a `tf.function` step with two gradient
+  tapes on the same two networks (one D pass on fakes shared by both losses);
+* `seed`: the seeds' loop, `predict` then `train_on_batch` on real, on fake, then on the
+  stacked G+D model (Keras 3 still runs it; see `training.py` for why we do not train so);
+* `MFLOP/img`: floating-point operations per image of one training step, counted by
+  TensorFlow's profiler on the traced graph of our step (and of the plain step), not estimated;
+* `% peak`: ours' images/s times its FLOPs per image, over the float32 matmul rate measured
+  at the start of the same run;
+* `wait`: the share of our step time spent waiting for data: ours on the real pipeline
+  against ours on one batch already in memory;
+* with `--precision`, `bf16`: ours under `precision="mixed_bfloat16"` over ours in float32.
+
+The machine is shared and noisy: compare figures from one run, as ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ganutils import data, models, runs
+
+
+def matmul_peak(n: int = 2048, seconds: float = 3.0) -> float:
+    """float32 FLOP/s of a large square matmul: the practical ceiling for dense work here."""
+    a = tf.random.normal((n, n))
+    f = tf.function(lambda x: tf.matmul(x, x))
+    f(a).numpy()
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        f(a).numpy()
+        reps += 1
+    return 2 * n**3 * reps / (time.perf_counter() - t0)
+
+
+def graph_flops(concrete) -> int:
+    """FLOPs of one call of a traced function: TensorFlow's registered per-op statistics
+    (MatMul, Conv2D and its two backprops, element-wise ops), summed over the ops that
+    execute. A tape emits gradient ops nobody uses (a weight gradient of D while G is
+    trained); TensorFlow prunes them before running, so we count only ops that the
+    function's outputs or its variable updates depend on."""
+    from tensorflow.python.framework import ops
+
+    graph = concrete.graph
+    todo = [t.op for t in graph.outputs] + list(graph.control_outputs)
+    todo += [op for op in graph.get_operations() if op.type.startswith(("Assign", "ResourceApply"))]
+    live = set()
+    while todo:
+        op = todo.pop()
+        if op.name in live:
+            continue
+        live.add(op.name)
+        todo += [t.op for t in op.inputs] + list(op.control_inputs)
+    total = 0
+    for op in graph.get_operations():
+        if op.name in live:
+            try:
+                total += ops.get_stats_for_node_def(graph, op.node_def, "flops").value or 0
+            except ValueError:  # shape not fully known: no estimate for this op
+                pass
+    return int(total)
+
+
+def synthetic(spec, n):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, *spec.image_shape), dtype=np.uint8)
+    return images, (np.arange(n) % 10 if spec.conditional else None)
+
+
+def timed(step, batch: int, seconds: float, min_steps: int = 3) -> float:
+    """Images per second of `step()` (one training step), after two warm-up calls."""
+    step(), step()
+    n, t0 = 0, time.perf_counter()
+    while n < min_steps or time.perf_counter() - t0 < seconds:
+        step()
+        n += 1
+    return n * batch / (time.perf_counter() - t0)
+
+
+def ours(name, spec, seconds, precision="float32", in_memory=False):
+    """Our GAN through `fit`, `steps` at a time (so the per-`fit` start-up is not timed)."""
+    dataset = {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
+    gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision))
+    images, labels = synthetic(spec, spec.batch_size * 8)
+    if in_memory:
+        one = next(iter(data.to_dataset(images, labels, spec.batch_size)))
+        ds = tf.data.Dataset.from_tensors(one).repeat()
+    else:
+        ds = data.to_dataset(images, labels, spec.batch_size, epochs=None)
+    it = iter(ds)
+    gan.fit(ds, epochs=1, steps_per_epoch=2, verbose=0)  # build and trace
+    t0 = time.perf_counter()
+    gan.fit(ds, epochs=1, steps_per_epoch=3, verbose=0)
+    steps = max(3, int(seconds / ((time.perf_counter() - t0) / 3)))
+    t0 = time.perf_counter()  # one fit over many steps: its start-up is amortised as in training
+    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
+    rate = steps * spec.batch_size / (time.perf_counter() - t0)
+    sample = next(it)
+    concrete = tf.function(gan.train_step).get_concrete_function(
+        tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), sample))
+    return rate, graph_flops(concrete) / spec.batch_size
+
+
+def plain(spec, seconds):
+    """The TensorFlow DCGAN tutorial's loop on the same networks."""
+    keras.utils.set_random_seed(0)
+    g, d = spec.build()
+    g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    b, latent = spec.batch_size, spec.latent_dim
+    gen = (lambda z, y: g([z, y], training=True)) if spec.conditional else (lambda z, y: g(z, training=True))
+    dis = (lambda x, y: d([x, y], training=True)) if spec.conditional else (lambda x, y: d(x, training=True))
+
+    @tf.function
+    def train_step(images, labels):
+        noise = tf.random.normal([b, latent])
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = gen(noise, labels)
+            real_out, fake_out = dis(images, labels), dis(fake, labels)
+            g_loss = bce(tf.ones_like(fake_out), fake_out)
+            d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
+        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+        d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
+        return d_loss, g_loss
+
+    images, labels = synthetic(spec, b * 8)
+    labels = np.zeros(len(images), np.int32) if labels is None else labels.astype(np.int32)
+    ds = data.to_dataset(images, labels.reshape(-1, 1), b, epochs=None)
+    it = iter(ds)
+    rate = timed(lambda: train_step(*next(it)), b, seconds)
+    x, y = next(it)
+    concrete = train_step.get_concrete_function(tf.TensorSpec(x.shape, x.dtype),
+                                                tf.TensorSpec(y.shape, y.dtype))
+    return rate, graph_flops(concrete) / b
+
+
+def seed_style(spec, seconds):
+    """The seeds' loop: predict fakes, train_on_batch D on real and on fake, then the stack."""
+    keras.utils.set_random_seed(0)
+    g, d = spec.build()
+    d.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.losses.BinaryCrossentropy(from_logits=True))
+    d.trainable = False
+    if spec.conditional:
+        z, y = keras.Input((spec.latent_dim,)), keras.Input((1,), dtype="int32")
+        stacked = keras.Model([z, y], d([g([z, y]), y]))
+    else:
+        z = keras.Input((spec.latent_dim,))
+        stacked = keras.Model(z, d(g(z)))
+    stacked.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.losses.BinaryCrossentropy(from_logits=True))
+    b = spec.batch_size
+    images, labels = synthetic(spec, b)
+    real = (images.astype(np.float32) - 127.5) / 127.5
+    ones, zeros = np.ones((b, 1)), np.zeros((b, 1))
+    rng = np.random.default_rng(0)
+
+    def step():
+        noise = rng.standard_normal((b, spec.latent_dim)).astype(np.float32)
+        if spec.conditional:
+            y = labels.reshape(-1, 1).astype(np.int32)
+            fake = g.predict([noise, y], verbose=0)
+            d.train_on_batch([real, y], ones)
+            d.train_on_batch([fake, y], zeros)
+            stacked.train_on_batch([noise, y], ones)
+        else:
+            fake = g.predict(noise, verbose=0)
+            d.train_on_batch(real, ones)
+            d.train_on_batch(fake, zeros)
+            stacked.train_on_batch(noise, ones)
+
+    return timed(step, b, seconds)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=5.0, help="timed seconds per loop and model")
+    p.add_argument("--models", nargs="+", default=list(models.MODELS))
+    p.add_argument("--precision", action="store_true", help="also time mixed_bfloat16")
+    args = p.parse_args()
+    peak = matmul_peak()
+    print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {runs.device_description()}\n")
+    head = (f"{'model':16s} {'batch':>5s} {'ours':>7s} {'plain':>7s} {'seed':>7s} "
+            f"{'ours/plain':>10s} {'ours/seed':>9s} {'MFLOP/img':>9s} {'plain MF':>8s} "
+            f"{'% peak':>6s} {'wait':>6s}" + (f" {'bf16':>6s}" if args.precision else ""))
+    print(head)
+    for name in args.models:
+        spec = models.get(name)
+        o, o_flops = ours(name, spec, args.seconds)
+        mem, _ = ours(name, spec, args.seconds, in_memory=True)
+        pl, pl_flops = plain(spec, args.seconds)
+        sd = seed_style(spec, args.seconds)
+        row = (f"{name:16s} {spec.batch_size:5d} {o:7.0f} {pl:7.0f} {sd:7.0f} {o / pl:10.2f} "
+               f"{o / sd:9.2f} {o_flops / 1e6:9.1f} {pl_flops / 1e6:8.1f} "
+               f"{100 * o * o_flops / peak:5.0f}% {100 * max(0.0, 1 - o / mem):5.1f}%")
+        if args.precision:
+            bf, _ = ours(name, spec, args.seconds, precision="mixed_bfloat16")
+            row += f" {bf / o:5.2f}x"
+        print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()

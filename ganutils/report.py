@@ -1,0 +1,124 @@
+"""What a notebook shows about a finished run: snapshot grids, measured metrics, a summary.
+
+Every numbered notebook ends the same way; keeping these steps here keeps the notebooks to
+the idea at hand and makes every report measure the same things the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import matplotlib.pyplot as plt
+
+from . import callbacks, evaluation, plots, sampling
+from .files import write_json
+
+
+def train_minutes(history: dict) -> float:
+    """Minutes spent in training epochs (quality checks included), summed over every session
+    of a resumed run, from `losses.json`'s per-epoch seconds."""
+    return sum(history.get("seconds", [])) / 60
+
+
+def snapshot_grids(run, scale: float = 0.25):
+    """Show the grid of every generator snapshot, then the final one (saved as
+    `samples_final.png`): the same fixed noise (and labels) throughout, so the grids compare."""
+    inputs = callbacks.fixed_inputs(run.gan, 100, run.config.seed)
+    for snap in sorted((run.out_dir / "snapshots").glob("generator_epoch_*.keras")):
+        images = sampling.load_generator(snap)(inputs, training=False)
+        plots.show_grid(images, title=snap.stem.replace("generator_", "").replace("_", " "),
+                        scale=scale)
+    plots.show_grid(run.generator(inputs, training=False), title=f"final, epoch {run.epochs_done}",
+                    path=run.out_dir / "samples_final.png", scale=scale)
+    plt.show()
+
+
+def measure(run, n: int = 10000) -> dict:
+    """Metrics of the run's final generator on `n` samples (`evaluation.evaluate`), with how
+    it was trained (epochs, minutes, device, best epoch by KID); written to `metrics.json`."""
+    from .runs import device_description
+
+    m = evaluation.evaluate(run.generator, run.config.dataset, n=n, seed=run.config.seed,
+                            path=run.config.data_path)
+    best = run.out_dir / "best.json"
+    m.update(model=run.config.model, epochs=run.epochs_done,
+             train_minutes=round(train_minutes(run.history), 2),
+             best_epoch=json.loads(best.read_text())["epoch"] if best.exists() else None,
+             ema=run.config.ema, device=device_description())
+    write_json(run.out_dir / "metrics.json", m)
+    return m
+
+
+def describe(m: dict, class_names=None) -> str:
+    """The metrics as a few readable lines."""
+    lines = [f"FID {m['fid']:.2f}  (real floor {m['floor']['fid']:.2f})",
+             f"KID {m['kid']:.4f} ± {m['kid_std']:.4f}  (real floor {m['floor']['kid']:.4f})"]
+    names = class_names or [str(i) for i in range(10)]
+    if "label_accuracy" in m:
+        per = m["label_accuracy_per_class"]
+        lines.append(f"label accuracy {m['label_accuracy']:.1%}; worst class "
+                     f"{names[per.index(min(per))]} {min(per):.1%}")
+        lines.append("per class: " + ", ".join(f"{c} {a:.1%}" for c, a in zip(names, per)))
+    if "class_share" in m:
+        share = m["class_share"]
+        lines.append(f"classes with at least 5% of samples: {m['classes_at_least_5pct']} of "
+                     f"{len(share)}; smallest share {names[share.index(min(share))]} {min(share):.1%}")
+    lines.append(f"{m['epochs']} epochs in {m['train_minutes']:.1f} min on {m['device']}")
+    return "\n".join(lines)
+
+
+def summary(run) -> str:
+    """Losses of the last epoch against the guessing discriminator, and KID over the run."""
+    h = run.history
+    lines = [f"epochs trained: {run.epochs_done}; training time: {train_minutes(h):.1f} min",
+             f"last epoch: D loss {h['d_loss'][-1]:.3f}, G loss {h['g_loss'][-1]:.3f} "
+             f"(a discriminator reduced to guessing scores 2 ln 2 = {2 * math.log(2):.3f})"]
+    kids = [(e, k) for e, k in zip(h["epochs"], h.get("kid", [])) if k is not None]
+    if kids:
+        best = min(kids, key=lambda ek: ek[1])
+        lines.append(f"KID after epoch {kids[0][0]}: {kids[0][1]:.3f}; best {best[1]:.3f} at "
+                     f"epoch {best[0]}; last {kids[-1][1]:.3f}")
+    return "\n".join(lines)
+
+
+def kid_against_minutes(runs: dict, path=None):
+    """KID per epoch of several runs against their cumulative training minutes, one line
+    each: the fair comparison of models whose epochs cost different time."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for label, run in runs.items():
+        h = run.history
+        minutes, kid, t = [], [], 0.0
+        for s, k in zip(h["seconds"], h.get("kid", [None] * len(h["seconds"]))):
+            t += s / 60
+            if k is not None:
+                minutes.append(t)
+                kid.append(k)
+        ax.plot(minutes, kid, marker=".", label=label)
+    ax.set(xlabel="training minutes", ylabel="KID (lower is better)", yscale="log",
+           title="quality against training time")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return plots._finish(fig, path)
+
+
+def compare(runs: dict, metrics: dict, out_dir, baseline=None) -> dict:
+    """Pick the run with the lowest FID, and write `metrics.json` in `out_dir` for the pair:
+    the better model's metrics at the top level (so the report index reads it like any
+    other), every model's under `models`, and the FID ratio to a baseline report's
+    `metrics.json` when one is given and exists. The better generator and its final grid
+    are copied beside it as `generator.keras` and `samples.png`."""
+    import shutil
+    from pathlib import Path
+
+    out = Path(out_dir)
+    better = min(metrics, key=lambda name: metrics[name]["fid"])
+    combined = {**metrics[better], "better": better, "models": metrics}
+    if baseline and Path(baseline).exists():
+        base = json.loads(Path(baseline).read_text())
+        combined.update(baseline=str(baseline), baseline_fid=base["fid"],
+                        fid_ratio_to_baseline=metrics[better]["fid"] / base["fid"])
+    for name in ("generator.keras", "samples.png"):
+        shutil.copy2(runs[better].out_dir / name, out / name)
+    write_json(out / "metrics.json", combined)
+    return combined
