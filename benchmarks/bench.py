@@ -19,6 +19,10 @@ One row per model at its notebook batch size, on synthetic data of the model's i
 * with `--precision`, `bf16`: ours under `precision="mixed_bfloat16"` over ours in float32.
 
 The machine is shared and noisy: compare figures from one run, as ratios.
+
+On Keras's JAX backend (`KERAS_BACKEND=jax`, e.g. a GPU box without TensorFlow) only `ours`
+and the matmul peak are timed (the other loops and the FLOP count are TensorFlow's); `% peak`
+then uses the FLOPs per image given by `--flops` (counted on TensorFlow: the same networks).
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from ganutils import data, models, runs
+
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
 
 
 def matmul_peak(n: int = 2048, seconds: float = 3.0) -> float:
@@ -43,6 +49,55 @@ def matmul_peak(n: int = 2048, seconds: float = 3.0) -> float:
         f(a).numpy()
         reps += 1
     return 2 * n**3 * reps / (time.perf_counter() - t0)
+
+
+def jax_matmul_peak(n: int = 8192, seconds: float = 3.0) -> float:
+    """The same ceiling on JAX's device (float32 at JAX's default precision: TF32 on GPUs)."""
+    import jax
+    import jax.numpy as jnp
+
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    f = jax.jit(lambda x: x @ x)
+    f(a).block_until_ready()
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        f(a).block_until_ready()
+        reps += 1
+    return 2 * n**3 * reps / (time.perf_counter() - t0)
+
+
+def ours_jax(name, spec, seconds, precision="float32"):
+    """`ours` on a non-TensorFlow backend: `fit` over `data.NumpyBatches`."""
+    dataset = {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
+    gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision))
+    images, labels = synthetic(spec, spec.batch_size * 64)
+
+    def fit(steps):
+        ds = data.to_dataset(images, labels, spec.batch_size, epochs=steps // 64 + 1)
+        t0 = time.perf_counter()
+        gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
+        return time.perf_counter() - t0
+
+    fit(2)  # build and compile
+    per_step = fit(20) / 20
+    steps = max(20, int(seconds / per_step))
+    return steps * spec.batch_size / fit(steps)
+
+
+def main_jax(args):
+    peak = jax_matmul_peak()
+    flops = dict(f.split("=") for f in args.flops)
+    print(f"float32 matmul peak: {peak / 1e12:.1f} TFLOP/s on {runs.device_description()}\n")
+    print(f"{'model':16s} {'batch':>5s} {'ours':>8s} {'MFLOP/img':>9s} {'% peak':>6s}"
+          + (f" {'bf16':>6s}" if args.precision else ""))
+    for name in args.models:
+        spec = models.get(name)
+        o = ours_jax(name, spec, args.seconds)
+        mf = float(flops.get(name, "nan"))
+        row = f"{name:16s} {spec.batch_size:5d} {o:8.0f} {mf:9.1f} {100 * o * mf * 1e6 / peak:5.1f}%"
+        if args.precision:
+            row += f" {ours_jax(name, spec, args.seconds, 'mixed_bfloat16') / o:5.2f}x"
+        print(row, flush=True)
 
 
 def graph_flops(concrete) -> int:
@@ -187,7 +242,11 @@ def main():
     p.add_argument("--seconds", type=float, default=5.0, help="timed seconds per loop and model")
     p.add_argument("--models", nargs="+", default=list(models.MODELS))
     p.add_argument("--precision", action="store_true", help="also time mixed_bfloat16")
+    p.add_argument("--flops", nargs="*", default=[], metavar="MODEL=MFLOP",
+                   help="non-TensorFlow backends: MFLOP per image per step, for %% peak")
     args = p.parse_args()
+    if keras.backend.backend() != "tensorflow":
+        return main_jax(args)
     peak = matmul_peak()
     print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {runs.device_description()}\n")
     head = (f"{'model':16s} {'batch':>5s} {'ours':>7s} {'plain':>7s} {'seed':>7s} "

@@ -69,6 +69,7 @@ class LossLog(keras.callbacks.Callback):
             old = {k: ([x for x, ok in zip(v, keep) if ok] if isinstance(v, list) else
                        {bk: [x for x, ok in zip(bv, bkeep) if ok] for bk, bv in v.items()})
                    for k, v in old.items()}
+        self.device = device_description()
         self.history = old or {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [],
                                "batches": {"epoch": [], "step": [], "d_loss": [], "g_loss": []}}
 
@@ -99,11 +100,35 @@ class LossLog(keras.callbacks.Callback):
         h = self.history
         h["seconds"].append(time.perf_counter() - self.t0)
         h["epochs"].append(epoch + 1)
+        h.setdefault("device", [None] * (len(h["epochs"]) - 1)).append(self.device)
         # Any other per-epoch value (KID and FID from Quality) is kept too, None where absent.
-        for k in set(logs) | (set(h) - {"epochs", "seconds", "batches"}):
+        for k in set(logs) | (set(h) - {"epochs", "seconds", "batches", "device"}):
             h.setdefault(k, [None] * (len(h["epochs"]) - 1))
             h[k].append(None if logs.get(k) is None else float(logs[k]))
         write_json(self.path, h)
+
+
+def device_description() -> str:
+    """What is training, for losses.json and metrics.json: the GPU's name, or the CPU and
+    its core count, with the Keras backend."""
+    import os
+
+    backend = keras.backend.backend()
+    name = f"CPU: {os.cpu_count()} cores"
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        if gpus:
+            name = f"GPU: {gpus[0].device_kind} x{len(gpus)}"
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(gpus[0])
+            name = f"GPU: {details.get('device_name', gpus[0].name)} x{len(gpus)}"
+    return f"{name} (Keras {backend})"
 
 
 def _read_json(path):

@@ -23,6 +23,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from . import config
@@ -285,15 +286,21 @@ def to_dataset(images, labels=None, batch_size: int = 64, seed: int = 0,
     `start_epoch` (`epochs=None`: forever); give `fit` `steps_per_epoch` when epochs > 1.
     Why not `Dataset.shuffle`: its order depends on how many times the dataset has been
     iterated in this process, so a resumed run would replay the first epoch's order.
+    On Keras's JAX or PyTorch backend, where TensorFlow may be absent, it is a
+    `keras.utils.PyDataset` of NumPy batches with the same contract (`NumpyBatches`).
     """
-    import tensorflow as tf
-
     n = len(images)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
     if batch_size > n:
         raise ConfigError(f"batch_size {batch_size} is larger than the dataset ({n} images): "
                           "lower batch_size or use more images")
+    if keras.backend.backend() != "tensorflow":
+        if epochs is None:
+            raise ConfigError("epochs=None (endless) needs the TensorFlow backend: give a number")
+        return NumpyBatches(images, labels, batch_size, seed, epochs, start_epoch)
+    import tensorflow as tf
+
     x = tf.constant((np.asarray(images, np.float32) - 127.5) / 127.5)
     y = None if labels is None else tf.constant(np.asarray(labels, np.int32))
     stop = None if epochs is None else start_epoch + epochs
@@ -311,6 +318,34 @@ def to_dataset(images, labels=None, batch_size: int = 64, seed: int = 0,
     if epochs is not None:  # known length: fit shows a full progress bar
         ds = ds.apply(tf.data.experimental.assert_cardinality(epochs * (n // batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+class NumpyBatches(keras.utils.PyDataset):
+    """`epochs` epochs of full batches in [-1, 1] as NumPy arrays, reshuffled per epoch from
+    (seed, epoch): the input pipeline for backends without tf.data. Indexing is global over
+    all epochs, so `fit(..., steps_per_epoch=...)` walks through them in order, and a
+    resumed run (`start_epoch`) sees the batches an uninterrupted one would."""
+
+    def __init__(self, images, labels, batch_size, seed, epochs, start_epoch=0):
+        super().__init__()
+        self.images, self.labels = np.asarray(images), None if labels is None else \
+            np.asarray(labels, np.int32)
+        self.batch_size, self.seed = batch_size, seed
+        self.epochs, self.start_epoch = epochs, start_epoch
+        self.steps = len(self.images) // batch_size
+        self._order_epoch, self._order = None, None
+
+    def __len__(self):
+        return self.epochs * self.steps
+
+    def __getitem__(self, i):
+        epoch = self.start_epoch + i // self.steps
+        if epoch != self._order_epoch:
+            self._order = np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+            self._order_epoch = epoch
+        idx = np.sort(self._order[(i % self.steps) * self.batch_size:][:self.batch_size])
+        x = (self.images[idx].astype(np.float32) - 127.5) / 127.5
+        return x if self.labels is None else (x, self.labels[idx])
 
 
 def _limit(images, labels, limit):

@@ -45,7 +45,10 @@ def measure(run, n: int = 10000) -> dict:
     m.update(model=run.config.model, epochs=run.epochs_done,
              train_minutes=round(train_minutes(run.history), 2),
              best_epoch=json.loads(best.read_text())["epoch"] if best.exists() else None,
-             ema=run.config.ema, device=device_description())
+             ema=run.config.ema, precision=run.config.precision,
+             jit_compile=bool(run.gan.jit_compile),
+             device=", ".join(dict.fromkeys(d for d in run.history.get("device", []) if d))
+             or device_description())
     write_json(run.out_dir / "metrics.json", m)
     return m
 

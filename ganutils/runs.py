@@ -34,6 +34,7 @@ from .errors import ConfigError, check_choice
 from .files import check_writable, write_json
 from .gif import frames_to_gif
 from .plots import save_grid
+from .callbacks import device_description  # noqa: F401  (re-exported)
 from .training import GAN, ConditionalGAN
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -179,7 +180,9 @@ def build_gan(config: TrainConfig) -> GAN:
     # XLA fuses the many small element-wise ops (batch norm, activations, Adam, the EMA) of
     # an MLP step: 2x the images/s on a 2-core CPU. For convolutional models it was 15-25%
     # slower than TensorFlow's oneDNN kernels there (benchmarks/README.md), so it is off.
-    xla = c.jit_compile if c.jit_compile is not None else not _has_conv(generator, discriminator)
+    # JAX always compiles its step with XLA (without, it runs op by op).
+    xla = c.jit_compile if c.jit_compile is not None else (
+        keras.backend.backend() != "tensorflow" or not _has_conv(generator, discriminator))
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), jit_compile=xla,
                 label_smoothing=c.label_smoothing, steps_per_execution=c.steps_per_execution)
     return gan
@@ -306,16 +309,3 @@ CONFIGS = {
     "cifar10_maxpool": TrainConfig("cifar10", "maxpool32", epochs=20, out_dir="runs/cifar10_maxpool"),
     "pokemon": TrainConfig("pokemon", "dcgan64", epochs=200, out_dir="runs/pokemon"),
 }
-
-
-def device_description() -> str:
-    """What trained the run, for metrics.json: the GPU's name, or the CPU and its core count."""
-    import os
-
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return f"GPU: {details.get('device_name', gpus[0].name)} x{len(gpus)}"
-    return f"CPU: {os.cpu_count()} cores"

@@ -9,7 +9,6 @@ every update visible, and `fit` still gives the progress bar, `History` and call
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 
@@ -52,11 +51,15 @@ class GAN(keras.Model):
 
     def compile(self, d_optimizer=None, g_optimizer=None, label_smoothing=0.0, **kw):
         """Adam(2e-4, beta_1=0.5) for both by default, as DCGAN (Radford et al. 2015) advises."""
-        super().compile(**kw)
+        super().compile(optimizer=None, **kw)  # the two optimizers below do all the updating
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.label_smoothing = float(label_smoothing)
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        if keras.backend.backend() == "jax":
+            # JAX's `fit` carries `model.optimizer.variables` through its compiled step as
+            # plain arrays; this makes it carry both optimizers' variables.
+            self.optimizer = _BothOptimizers(self)
 
     @property
     def sampler(self):
@@ -90,10 +93,20 @@ class GAN(keras.Model):
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
-    def train_step(self, data):
+    def draw_noise(self, batch):
+        return keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+
+    def train_step(self, *args):
+        if keras.backend.backend() == "jax":  # JAX passes the state in and wants it back
+            return self._jax_train_step(*args)
+        return self._tf_train_step(*args)
+
+    def _tf_train_step(self, data):
+        import tensorflow as tf
+
         real, labels = self.split_batch(data)
         batch = ops.shape(real)[0]
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        noise = self.draw_noise(batch)
         ones, zeros = ops.ones((batch, 1)), ops.zeros((batch, 1))
 
         with tf.GradientTape() as g_tape:
@@ -119,9 +132,117 @@ class GAN(keras.Model):
         # replicas (so the summed gradients are those of the global batch's mean); undo that
         # for the logged values, which should read the same on one device or several.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        self.d_loss_tracker.update_state(d_loss * replicas)
-        self.g_loss_tracker.update_state(g_loss * replicas)
+        return self.log_losses(d_loss * replicas, g_loss * replicas)
+
+    def log_losses(self, d_loss, g_loss):
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
         return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+    def _jax_train_step(self, state, data):
+        """The same step for Keras's JAX backend (what runs on a GPU box without TensorFlow).
+
+        JAX has no tape and no mutable variables inside a compiled function: every variable's
+        value comes in as `state` and goes out updated. `run(values, fn)` calls ordinary
+        Keras code with the variables reading from `values` and returns what it assigned;
+        `jax.vjp` stands in for the generator's tape, `jax.value_and_grad` for the
+        discriminator's. The order of operations, and so the result, is the TensorFlow step's.
+        """
+        import jax
+
+        groups = (self.trainable_variables, self.non_trainable_variables,
+                  self.optimizer.variables, self.metrics_variables)
+        variables = [v for g in groups for v in g]
+        values = {id(v): x for v, x in zip(variables, (x for g in state for x in g))}
+
+        def run(vals, fn):
+            with keras.StatelessScope([(v, vals[id(v)]) for v in variables]) as scope:
+                out = fn()
+            return out, {k: scope.state_mapping[k] for k in vals}
+
+        def put(vals, vars_, new):
+            return {**vals, **{id(v): x for v, x in zip(vars_, new)}}
+
+        def get(vals, vars_):
+            return [vals[id(v)] for v in vars_]
+
+        def drop(vals, vars_):  # the updates of everything but what is being differentiated
+            skip = {id(v) for v in vars_}
+            return {k: x for k, x in vals.items() if k not in skip}
+
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)  # batches arrive as tuples here
+        real, labels = self.split_batch(x if y is None else (x, y))
+        batch = real.shape[0]
+        ones, zeros = ops.ones((batch, 1)), ops.zeros((batch, 1))
+        g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
+        noise, values = run(values, lambda: self.draw_noise(batch))
+
+        def generate(g_params):
+            fake, new = run(put(values, g_vars, g_params),
+                            lambda: self.generate(noise, labels, training=True))
+            return fake, drop(new, g_vars)
+
+        fake, g_pullback, updates = jax.vjp(generate, get(values, g_vars), has_aux=True)
+        values = {**values, **updates}
+
+        def d_loss_fn(d_params, vals):
+            def loss():
+                real_logits = self.discriminate(real, labels, training=True)
+                fake_logits = self.discriminate(jax.lax.stop_gradient(fake), labels, training=True)
+                d_loss = (self.bce(ones * (1.0 - self.label_smoothing), real_logits)
+                          + self.bce(zeros, fake_logits))
+                return self.d_optimizer.scale_loss(d_loss), d_loss
+            (scaled, d_loss), new = run(put(vals, d_vars, d_params), loss)
+            return scaled, (d_loss, drop(new, d_vars))
+
+        (_, (d_loss, updates)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
+            get(values, d_vars), values)
+        values = {**values, **updates}
+        d_opt = self.d_optimizer.variables
+        new_d, new_opt = self.d_optimizer.stateless_apply(get(values, d_opt), d_grads,
+                                                          get(values, d_vars))
+        values = put(put(values, d_vars, new_d), d_opt, new_opt)
+
+        def g_loss_fn(fake_images, vals):  # through the updated discriminator
+            def loss():
+                g_loss = self.bce(ones, self.discriminate(fake_images, labels, training=True))
+                return self.g_optimizer.scale_loss(g_loss), g_loss
+            (scaled, g_loss), new = run(vals, loss)
+            return scaled, (g_loss, new)
+
+        (_, (g_loss, values)), fake_grad = jax.value_and_grad(g_loss_fn, has_aux=True)(
+            fake, values)
+        (g_grads,) = g_pullback(fake_grad)
+        g_opt = self.g_optimizer.variables
+        new_g, new_opt = self.g_optimizer.stateless_apply(get(values, g_opt), g_grads,
+                                                          get(values, g_vars))
+        values = put(put(values, g_vars, new_g), g_opt, new_opt)
+        if self.ema:
+            _, values = run(values, self.update_ema)
+        logs, values = run(values, lambda: self.log_losses(d_loss, g_loss))
+        return logs, tuple(get(values, g) for g in groups)
+
+
+class _BothOptimizers:
+    """The discriminator's and the generator's optimizers seen as the one `model.optimizer`
+    that Keras's JAX trainer expects: it only reads `variables` and builds it once."""
+
+    def __init__(self, gan):
+        self.gan = gan
+
+    @property
+    def built(self):
+        return self.gan.d_optimizer.built and self.gan.g_optimizer.built
+
+    def build(self, _variables=None):
+        for opt, net in ((self.gan.d_optimizer, self.gan.discriminator),
+                         (self.gan.g_optimizer, self.gan.generator)):
+            if not opt.built:
+                opt.build(net.trainable_variables)
+
+    @property
+    def variables(self):
+        return [*self.gan.d_optimizer.variables, *self.gan.g_optimizer.variables]
 
 
 class ConditionalGAN(GAN):

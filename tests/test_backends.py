@@ -1,0 +1,45 @@
+"""The JAX training step (for GPU machines without TensorFlow) equals the TensorFlow one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def _run(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    r = subprocess.run([sys.executable, str(Path(__file__).with_name("backend_check.py"))],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_jax_step_matches_tensorflow_step():
+    pytest.importorskip("jax", reason="JAX is not installed: pip install jax")
+    tf_out, jax_out = _run("tensorflow"), _run("jax")
+    assert (tf_out["backend"], jax_out["backend"]) == ("tensorflow", "jax")
+    assert tf_out["names"] == jax_out["names"]
+    start = _run_initial()
+    moved = 0.0
+    for name, a, b, a0 in zip(tf_out["names"], tf_out["weights"], jax_out["weights"], start):
+        a, b, a0 = np.array(a), np.array(b), np.array(a0)
+        moved = max(moved, float(np.abs(a - a0).max()))
+        assert np.allclose(a, b, atol=2e-5), f"{name}: max diff {np.abs(a - b).max()}"
+    assert moved > 1e-2  # the two steps did change the weights
+    assert np.allclose(tf_out["d_loss"], jax_out["d_loss"], atol=1e-5)
+    assert np.allclose(tf_out["g_loss"], jax_out["g_loss"], atol=1e-5)
+
+
+def _run_initial():
+    """The weights before training, to show that the compared steps moved them."""
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "GANUTILS_CHECK_EPOCHS": "0"}
+    r = subprocess.run([sys.executable, str(Path(__file__).with_name("backend_check.py"))],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])["weights"]
