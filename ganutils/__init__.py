@@ -1,9 +1,12 @@
 """ganutils: the small library every notebook of the GAN course imports.
 
-Modules, each named for what it holds: `data` (datasets as tf.data), `models` (generator and
-discriminator builders from the seed writeups), `training` (the GAN `keras.Model`),
-`callbacks` (frames, losses, snapshots, resume, time budget), `runs` (one call that trains
-and writes a report folder), `plots`, `gif`, `sampling`, `files`, `errors`, `config`.
+Modules, each named for what it holds: `data` (datasets as tf.data, or NumPy batches on
+other Keras backends), `models` (generator and discriminator builders from the seed
+writeups), `training` (the GAN `keras.Model`), `augment` (DiffAugment), `callbacks` (frames,
+losses, snapshots, resume, time budget), `runs` (one call that trains and writes a report
+folder), `metrics`, `evaluation` and `classifiers` (FID, KID and their feature spaces),
+`report` (what the notebooks print and plot about a run), `plots`, `gif`, `sampling`,
+`files`, `errors`, `config`.
 """
 
 import os as _os

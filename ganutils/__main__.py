@@ -94,6 +94,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--snapshot-epochs", dest="snapshot_epochs", type=int, nargs="+")
     t.add_argument("--ema", type=float,
                    help="generator weight-average decay, e.g. 0.999 (0: sample the raw generator)")
+    t.add_argument("--augment", help="DiffAugment of D's input: 'diffaugment' (colour, "
+                   "translation, cutout) or a comma-separated subset")
     t.add_argument("--quality-every", dest="quality_every", type=int,
                    help="measure KID/FID every N epochs (0: never)")
     t.set_defaults(func=_train)

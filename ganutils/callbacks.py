@@ -222,6 +222,8 @@ def _seed_generators(model):
     """Every random-number state in the model: the GAN's noise seed and each layer's
     (dropout) seed, by a stable path. Keras does not save these with the weights."""
     found = {"noise_seed": model.noise_seed}
+    if getattr(model, "augment", None):
+        found["augment_seed"] = model.augment_seed
     for key, net in (("generator", model.generator), ("discriminator", model.discriminator)):
         # Positions, not layer names: Keras numbers names per process (dropout_8, ...).
         for i, layer in enumerate(net._flatten_layers(include_self=False, recursive=True)):

@@ -13,6 +13,7 @@ run resumed at epoch `e` draws exactly the batches an uninterrupted run would ha
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import pickle
@@ -182,6 +183,15 @@ def _cifar_pickles(folder: Path, split: str):
 
 
 def _cifar_folders(folder: Path, classes):
+    """Decode the per-class JPEG folders (once per process: 60,000 decodes take seconds, and
+    a notebook loads the same split for training, KID during training and the final metrics)."""
+    images, labels = _cifar_folders_cached(str(folder), tuple(classes))
+    return images.copy(), labels.copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _cifar_folders_cached(folder: str, classes: tuple):
+    folder = Path(folder)
     xs, ys = [], []
     for c in classes:
         images, _ = folder_arrays(folder / c, size=32)

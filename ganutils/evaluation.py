@@ -69,14 +69,15 @@ def _inception():
         return None
 
 
-def real_sets(dataset: str, n: int, seed: int = 0, path=None, size: int = 64):
+def real_sets(dataset: str, n: int, seed: int = 0, path=None, size: int = 64, classes=None):
     """(reference, held_out) real images in [-1, 1]: `n` training images and up to `n` test
-    images; for image folders (no test split) two disjoint halves of the folder."""
+    images (of `classes` only, when given: the images a class-subset run learned from); for
+    image folders (no test split) two disjoint halves of the folder."""
     rng = np.random.default_rng(seed)
-    train, _, _ = data.load_arrays(dataset, "train", size=size, path=path)
+    train, _, _ = data.load_arrays(dataset, "train", classes, size=size, path=path)
     train = (train[rng.permutation(len(train))].astype(np.float32) - 127.5) / 127.5
     if dataset in ("mnist", "fashion_mnist", "cifar10"):
-        test, _, _ = data.load_arrays(dataset, "test")
+        test, _, _ = data.load_arrays(dataset, "test", classes)
         test = (test[rng.permutation(len(test))[:n]].astype(np.float32) - 127.5) / 127.5
         return train[:n], test
     half = len(train) // 2
@@ -97,19 +98,20 @@ def coverage(labels, num_classes: int = 10) -> dict:
 
 
 def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="classifier",
-             path=None) -> dict:
+             path=None, classes=None) -> dict:
     """Every metric for `generator` against real `dataset` images, and the real-data floor."""
     if sampling.num_classes(generator) is not None and dataset not in ("mnist", "fashion_mnist", "cifar10"):
         raise ConfigError(f"this generator is conditional but dataset {dataset!r} has no labels: "
                           "evaluate it on the labelled dataset it was trained on")
     space = FeatureSpace(dataset, extractor)
     side = int(generator.outputs[0].shape[1])
-    reference, held_out = real_sets(dataset, n, seed, path, size=side)
+    reference, held_out = real_sets(dataset, n, seed, path, size=side, classes=classes)
     ref_f, _ = space(reference)
     held_f, held_labels = space(held_out)
     images, labels = sampling.sample(generator, n, seed)
     fake_f, predicted = space(images)
     result = {"dataset": dataset, "n": n, "features": space.name,
+              **({"classes": list(classes)} if classes else {}),
               **scores(fake_f, ref_f),
               "floor": {"n_real": len(held_out), **scores(held_f, ref_f)}}
     if predicted is not None:

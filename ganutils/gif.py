@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import imageio.v2 as imageio
@@ -25,26 +26,35 @@ def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0) ->
     return Path(path)
 
 
-def show(path, max_frames: int = 12):
+def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
     """The GIF as an inline HTML image: it animates in Jupyter and Colab and, unlike
     `IPython.display.Image`, survives nbconvert's HTML export of a report.
 
     The image is embedded in the notebook (and its HTML) as base64, so a long run's GIF
     would make both several MB larger: at most `max_frames` evenly spaced frames are
-    embedded, the last always among them. The file at `path` keeps every frame."""
+    embedded, the last always among them, and fewer while the result is over `max_bytes`
+    (large colour grids). The file at `path` keeps every frame."""
     import base64
-    import io
 
     from IPython.display import HTML
 
     raw = Path(path).read_bytes()
-    frames = imageio.mimread(io.BytesIO(raw), format="GIF")
-    if len(frames) > max_frames:
-        keep = sorted({round(i * (len(frames) - 1) / (max_frames - 1)) for i in range(max_frames)})
-        buf = io.BytesIO()
-        durations = [1000.0 * len(frames) / len(keep) / 4.0] * (len(keep) - 1) + [2000.0]
-        imageio.mimsave(buf, [frames[i] for i in keep], format="GIF", loop=0, duration=durations)
-        raw = buf.getvalue()
+    frames = imageio.mimread(io.BytesIO(raw), format="GIF", memtest=False)
+    n = min(max_frames, len(frames))
+    while n < len(frames) or len(raw) > max_bytes:
+        raw = _thinned(frames, n)
+        if len(raw) <= max_bytes or n <= 2:
+            break
+        n = max(2, n // 2)
     data = base64.b64encode(raw).decode("ascii")
     return HTML(f'<img src="data:image/gif;base64,{data}" alt="{Path(path).name}: samples '
                 'from fixed noise after each epoch"/>')
+
+
+def _thinned(frames, n: int) -> bytes:
+    """`n` evenly spaced frames of `frames` (first and last included) as GIF bytes."""
+    keep = sorted({round(i * (len(frames) - 1) / max(n - 1, 1)) for i in range(n)})
+    buf = io.BytesIO()
+    imageio.mimsave(buf, [frames[i] for i in keep], format="GIF", loop=0,
+                    duration=[500.0] * (len(keep) - 1) + [2000.0])
+    return buf.getvalue()

@@ -40,7 +40,7 @@ def measure(run, n: int = 10000) -> dict:
     from .runs import device_description
 
     m = evaluation.evaluate(run.generator, run.config.dataset, n=n, seed=run.config.seed,
-                            path=run.config.data_path)
+                            path=run.config.data_path, classes=run.config.classes)
     best = run.out_dir / "best.json"
     m.update(model=run.config.model, epochs=run.epochs_done,
              train_minutes=round(train_minutes(run.history), 2),
@@ -125,3 +125,26 @@ def compare(runs: dict, metrics: dict, out_dir, baseline=None) -> dict:
         shutil.copy2(runs[better].out_dir / name, out / name)
     write_json(out / "metrics.json", combined)
     return combined
+
+
+def snapshot_scores(run, n: int = 5000) -> dict:
+    """KID and FID of every generator snapshot of the run and of its final generator, on `n`
+    samples against `n` real training images of the run's data: seed 000 compared its
+    snapshots by eye; this puts a number on each. Returns {epoch: scores}, the final
+    generator under its epoch count."""
+    import keras
+
+    c = run.config
+    space = evaluation.FeatureSpace(c.dataset)
+    side = int(run.generator.outputs[0].shape[1])
+    reference, _ = evaluation.real_sets(c.dataset, n, c.seed, c.data_path, size=side,
+                                        classes=c.classes)
+    ref_f, _ = space(reference[:n])
+    found = {int(p.stem.rsplit("_", 1)[1]): p for p in sorted((run.out_dir / "snapshots").glob("*.keras"))}
+    result = {}
+    for epoch, path in sorted(found.items()):
+        fake_f, _ = space(sampling.sample(keras.models.load_model(path), n, c.seed)[0])
+        result[epoch] = evaluation.scores(fake_f, ref_f)
+    fake_f, _ = space(sampling.sample(run.generator, n, c.seed)[0])
+    result[run.epochs_done] = evaluation.scores(fake_f, ref_f)
+    return result

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import callbacks as cb
 from . import data, models
+from .augment import parse_policy
 from .errors import ConfigError, check_choice
 from .files import check_writable, write_json
 from .gif import frames_to_gif
@@ -41,7 +42,8 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 # Settings that define the run: changing one of them on resume would mix two experiments.
 IDENTITY = ("dataset", "model", "batch_size", "latent_dim", "seed", "limit", "classes",
-            "image_size", "data_path", "lr", "beta_1", "label_smoothing", "ema", "precision")
+            "image_size", "data_path", "lr", "beta_1", "label_smoothing", "ema", "precision",
+            "augment")
 
 
 @dataclass
@@ -65,6 +67,7 @@ class TrainConfig:
     beta_1: float = 0.5
     label_smoothing: float = 0.0
     ema: float = 0.999                # generator weight average (0: sample the raw generator)
+    augment: str | None = None        # DiffAugment: "color,translation,cutout" or "diffaugment"
     grid: int = 100                   # images per frame
     quality_every: int = 1            # KID/FID every N epochs (0: never)
     quality_samples: int = 1000       # generated images per KID/FID measurement
@@ -84,6 +87,7 @@ class TrainConfig:
                                 image_size=default(self.image_size, spec.image_shape[0]),
                                 snapshot_epochs=sorted(int(e) for e in self.snapshot_epochs))
         check_choice("precision", c.precision, PRECISIONS)
+        parse_policy(c.augment)
         if c.jit_compile not in (None, True, False):
             raise ConfigError(f"jit_compile must be True, False or None (automatic), got {c.jit_compile!r}")
         _check_int("epochs", c.epochs, 0)
@@ -170,7 +174,8 @@ def build_gan(config: TrainConfig) -> GAN:
     if c.precision != "float32":  # images and logits leave the networks in float32
         generator, discriminator = _float32_output(generator), _float32_output(discriminator)
     cls = ConditionalGAN if spec.conditional else GAN
-    gan = cls(generator, discriminator, latent_dim=c.latent_dim, seed=c.seed, ema=c.ema)
+    gan = cls(generator, discriminator, latent_dim=c.latent_dim, seed=c.seed, ema=c.ema,
+              augment=c.augment)
 
     def adam():
         opt = keras.optimizers.Adam(c.lr, beta_1=c.beta_1)

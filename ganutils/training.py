@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from .augment import diff_augment, parse_policy
+
 
 class GAN(keras.Model):
     """Unconditional GAN with the non-saturating loss (Goodfellow et al. 2014, section 3).
@@ -26,14 +28,22 @@ class GAN(keras.Model):
     discriminator, over-producing one class for a while, then another; the average sits
     between those swings, so it draws cleaner images and covers the classes more evenly.
     `sampler` is the network to draw images from: the average when there is one.
+
+    With `augment` (e.g. "color,translation,cutout") the discriminator sees every image,
+    real or fake, through DiffAugment (`ganutils.augment`): what lets a GAN learn from a
+    few thousand images without its discriminator memorising them.
     """
 
     conditional = False
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=0, ema=0.0, **kw):
+    def __init__(self, generator, discriminator, latent_dim=None, seed=0, ema=0.0,
+                 augment=None, **kw):
         super().__init__(**kw)
         self.generator = generator
         self.discriminator = discriminator
+        self.augment = parse_policy(augment)
+        if self.augment:  # its own random stream, saved with the model like the noise's
+            self.augment_seed = keras.random.SeedGenerator(seed + 1)
         self.ema = float(ema)
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {ema}")
@@ -88,7 +98,13 @@ class GAN(keras.Model):
         return self.generator(noise, training=training)
 
     def discriminate(self, images, labels, training):
-        return self.discriminator(images, training=training)
+        return self.discriminator(self.augmented(images, training), training=training)
+
+    def augmented(self, images, training):
+        """DiffAugment (`ganutils.augment`) of real and fake images alike, in training only."""
+        if self.augment and training:
+            return diff_augment(images, self.augment_seed, self.augment)
+        return images
 
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
@@ -262,7 +278,7 @@ class ConditionalGAN(GAN):
         return self.generator([noise, labels], training=training)
 
     def discriminate(self, images, labels, training):
-        return self.discriminator([images, labels], training=training)
+        return self.discriminator([self.augmented(images, training), labels], training=training)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)

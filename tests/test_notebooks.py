@@ -10,7 +10,7 @@ from pathlib import Path
 import papermill
 import pytest
 
-from conftest import needs_fashion
+from conftest import needs_cifar, needs_fashion, needs_pokemon
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"epochs": 1, "limit": 256, "time_budget": None, "snapshot_epochs": [1], "eval_samples": 300}
@@ -28,7 +28,21 @@ NOTEBOOKS = {
     "03_mnist_cgan": CGAN_FILES,
     "07_fashion_mnist": CGAN_FILES,
 }
-NEEDS = {"07_fashion_mnist": needs_fashion}
+# The augmentation notebooks: each variant's run folder, and the comparison's files.
+VARIANTS = {
+    "04_cifar_dog": ("dcgan32_plain", "dcgan32_diffaugment"),
+    "05_cifar_cat_dog": ("dcgan32_plain", "dcgan32_diffaugment"),
+    "06_pokemon": ("dcgan64_plain", "dcgan64_diffaugment"),
+    "08_cifar10": ("dcgan32_plain", "dcgan32_diffaugment", "maxpool32_diffaugment"),
+}
+for _name, _variants in VARIANTS.items():
+    NOTEBOOKS[_name] = ["kid_minutes.png", "metrics.json", "generator.keras", "samples.png", "real.png",
+                        *(f"{v}/{f}" for v in _variants for f in RUN_FILES[2:]),
+                        *(f"{kind}_{v}.{ext}" for v in _variants
+                          for kind, ext in (("training", "gif"), ("losses", "png")))]
+VARIANT_TINY = {"quality_every": 1, "quality_samples": 200, "snapshot_samples": 200}
+NEEDS = {"07_fashion_mnist": needs_fashion, "04_cifar_dog": needs_cifar,
+         "05_cifar_cat_dog": needs_cifar, "08_cifar10": needs_cifar, "06_pokemon": needs_pokemon}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=NEEDS.get(n, ())) for n in NOTEBOOKS])
@@ -36,7 +50,9 @@ def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
     out = tmp_path / "out"
     injected = tmp_path / f"{name}.ipynb"
     papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(injected),
-                               parameters={**TINY, "out_dir": str(out)}, prepare_only=True)
+                               parameters={**TINY, "out_dir": str(out),
+                                           **(VARIANT_TINY if name in VARIANTS else {})},
+                               prepare_only=True)
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                         "--nbval-lax", str(injected)], capture_output=True, text=True,
                        timeout=900, cwd=tmp_path)
@@ -49,3 +65,9 @@ def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
     if name == "02_mnist_dcgan":
         assert set(metrics["models"]) == {"dcgan_transpose", "dcgan_upsample"}
         assert metrics["fid"] == min(m["fid"] for m in metrics["models"].values())
+    if name in VARIANTS:
+        assert set(metrics["models"]) == set(VARIANTS[name])
+        assert metrics["fid"] == min(m["fid"] for m in metrics["models"].values())
+        assert all(m["device"] for m in metrics["models"].values())
+    if name in ("04_cifar_dog", "05_cifar_cat_dog"):  # measured against the same classes only
+        assert metrics["classes"] == (["dog"] if name == "04_cifar_dog" else ["cat", "dog"])
