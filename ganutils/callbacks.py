@@ -194,17 +194,23 @@ def save_generator(generator, path) -> Path:
 class TimeBudget(keras.callbacks.Callback):
     """End training cleanly after the epoch in progress once the next would overrun `seconds`.
 
-    The budget counts from the start of this `fit`; the decision uses the slowest epoch so
-    far as the forecast for the next one.
+    The budget is the whole run's: `spent` seconds of earlier calls (a resumed run) count
+    against it, so a run resumed after a lost session trains what its budget has left, and a
+    finished notebook executed again trains nothing more. The decision uses the slowest
+    epoch so far (`slowest` from earlier calls) as the forecast for the next one.
     """
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, spent: float = 0.0, slowest: float = 0.0):
         super().__init__()
-        self.seconds = float(seconds)
+        self.seconds, self.spent, self.slowest = float(seconds), float(spent), float(slowest)
         self.stopped_at = None
 
+    def exhausted(self) -> bool:
+        """True when not even one more epoch fits (by the slowest epoch so far)."""
+        return self.slowest > 0 and self.spent + self.slowest > self.seconds
+
     def on_train_begin(self, logs=None):
-        self.start, self.slowest = time.perf_counter(), 0.0
+        self.start = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.t0 = time.perf_counter()
@@ -212,7 +218,7 @@ class TimeBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
         self.slowest = max(self.slowest, now - self.t0)
-        if now - self.start + self.slowest > self.seconds:
+        if self.spent + now - self.start + self.slowest > self.seconds:
             self.model.stop_training = True
             self.stopped_at = epoch + 1
 

@@ -61,7 +61,8 @@ class TrainConfig:
     classes: list | None = None       # e.g. ["cat", "dog"] for CIFAR-10
     image_size: int | None = None     # image folders: side in pixels
     data_path: str | None = None      # dataset "folder": where the images are
-    time_budget: float | None = None  # seconds; training ends after the epoch that would overrun
+    time_budget: float | None = None  # seconds for the whole run (resumes included); training
+                                      # ends after the last epoch that fits
     snapshot_epochs: list = field(default_factory=list)
     lr: float = 2e-4
     beta_1: float = 0.5
@@ -251,7 +252,12 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
         raise ConfigError(f"batch_size {c.batch_size} is larger than the dataset "
                           f"({len(images)} images): lower batch_size or raise limit")
     remaining = max(c.epochs - done, 0)
-    budget = cb.TimeBudget(c.time_budget) if c.time_budget else None
+    budget = None
+    if c.time_budget:  # the run's budget: what earlier calls spent counts against it
+        seconds = _read_history(out)["seconds"][:done] if done else []
+        budget = cb.TimeBudget(c.time_budget, sum(seconds), max(seconds, default=0.0))
+        if budget.exhausted():
+            remaining = 0
     quality = _quality_callback(c, images, out) if c.quality_every else None
     callbacks = [*([quality] if quality else []),  # before LossLog, which records its values
                  cb.LossLog(out / "losses.json"),
@@ -284,12 +290,17 @@ def _quality_callback(c: TrainConfig, images, out: Path):
     return cb.Quality(space, reference, out, c.quality_samples, c.quality_every, c.seed)
 
 
+def _read_history(out: Path) -> dict:
+    if (out / "losses.json").exists():
+        return json.loads((out / "losses.json").read_text())
+    return {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [], "batches": {}}
+
+
 def finish(c: TrainConfig, out: Path, gan: GAN, seconds: float, n_images: int,
            budget_stopped_at=None) -> Run:
     """Write the end-of-run files (GIF, final grid, generator) and gather the Run."""
     epochs_done = int(keras.ops.convert_to_numpy(gan.epochs_done))
-    history = json.loads((out / "losses.json").read_text()) if (out / "losses.json").exists() \
-        else {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [], "batches": {}}
+    history = _read_history(out)
     if epochs_done:
         frames_to_gif(out / "frames", out / "training.gif")
         final = keras.ops.convert_to_numpy(gan.sampler(cb.fixed_inputs(gan, c.grid, c.seed)))

@@ -85,6 +85,14 @@ def test_time_budget_ends_after_the_epoch_in_progress(tmp_path, mnist_arrays):
                      verbose=0)
     assert run.epochs_done < 50 and run.budget_stopped_at == run.epochs_done
     assert (tmp_path / "generator.keras").exists()
+    # The budget is the run's: executing the same call again (a finished notebook run once
+    # more) trains nothing further; a larger budget continues from where it stopped.
+    again = runs.train(out_dir=str(tmp_path), model="mlp", epochs=50, limit=256, time_budget=0.5,
+                       verbose=0)
+    assert again.epochs_now == 0 and again.epochs_done == run.epochs_done
+    more = runs.train(out_dir=str(tmp_path), model="mlp", epochs=run.epochs_done + 1, limit=256,
+                      time_budget=3600, verbose=0)
+    assert more.epochs_now == 1
 
 
 def test_conditional_gan_trains_on_labels(tmp_path, mnist_arrays):
