@@ -33,22 +33,27 @@ import time
 import keras
 import numpy as np
 
-from ganutils import data, models, runs
+from ganutils import callbacks, data, models, runs
 
 if keras.backend.backend() == "tensorflow":
     import tensorflow as tf
+
+
+def _flops_per_second(step, flops: float, seconds: float) -> float:
+    """`flops` per call of `step()` (which waits for its result) over `seconds`, after one warm-up."""
+    step()
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        step()
+        reps += 1
+    return flops * reps / (time.perf_counter() - t0)
 
 
 def matmul_peak(n: int = 2048, seconds: float = 3.0) -> float:
     """float32 FLOP/s of a large square matmul: the practical ceiling for dense work here."""
     a = tf.random.normal((n, n))
     f = tf.function(lambda x: tf.matmul(x, x))
-    f(a).numpy()
-    reps, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        f(a).numpy()
-        reps += 1
-    return 2 * n**3 * reps / (time.perf_counter() - t0)
+    return _flops_per_second(lambda: f(a).numpy(), 2 * n**3, seconds)
 
 
 def jax_matmul_peak(n: int = 8192, seconds: float = 3.0) -> float:
@@ -58,12 +63,7 @@ def jax_matmul_peak(n: int = 8192, seconds: float = 3.0) -> float:
 
     a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
     f = jax.jit(lambda x: x @ x)
-    f(a).block_until_ready()
-    reps, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        f(a).block_until_ready()
-        reps += 1
-    return 2 * n**3 * reps / (time.perf_counter() - t0)
+    return _flops_per_second(lambda: f(a).block_until_ready(), 2 * n**3, seconds)
 
 
 def ours_jax(name, spec, seconds, precision="float32"):
@@ -87,7 +87,7 @@ def ours_jax(name, spec, seconds, precision="float32"):
 def main_jax(args):
     peak = jax_matmul_peak()
     flops = dict(f.split("=") for f in args.flops)
-    print(f"float32 matmul peak: {peak / 1e12:.1f} TFLOP/s on {runs.device_description()}\n")
+    print(f"float32 matmul peak: {peak / 1e12:.1f} TFLOP/s on {callbacks.device_description()}\n")
     print(f"{'model':16s} {'batch':>5s} {'ours':>8s} {'MFLOP/img':>9s} {'% peak':>6s}"
           + (f" {'bf16':>6s}" if args.precision else ""))
     for name in args.models:
@@ -248,7 +248,7 @@ def main():
     if keras.backend.backend() != "tensorflow":
         return main_jax(args)
     peak = matmul_peak()
-    print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {runs.device_description()}\n")
+    print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {callbacks.device_description()}\n")
     head = (f"{'model':16s} {'batch':>5s} {'ours':>7s} {'plain':>7s} {'seed':>7s} "
             f"{'ours/plain':>10s} {'ours/seed':>9s} {'MFLOP/img':>9s} {'plain MF':>8s} "
             f"{'% peak':>6s} {'wait':>6s}" + (f" {'bf16':>6s}" if args.precision else ""))

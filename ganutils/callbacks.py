@@ -265,10 +265,7 @@ def restore(model, path) -> int:
     path = Path(path)
     if not path.exists():
         return 0
-    for opt in (model.d_optimizer, model.g_optimizer):  # variables must exist to be loaded
-        if not opt.built:
-            opt.build(model.discriminator.trainable_variables if opt is model.d_optimizer
-                      else model.generator.trainable_variables)
+    model.build_optimizers()  # variables must exist to be loaded
     model.load_weights(path)
     with h5py.File(path, "r") as f:
         for name, gen in _seed_generators(model).items():

@@ -41,11 +41,11 @@ def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
     raw = Path(path).read_bytes()
     frames = imageio.mimread(io.BytesIO(raw), format="GIF", memtest=False)
     n = min(max_frames, len(frames))
-    while n < len(frames) or len(raw) > max_bytes:
+    if n < len(frames):
         raw = _thinned(frames, n)
-        if len(raw) <= max_bytes or n <= 2:
-            break
+    while len(raw) > max_bytes and n > 2:
         n = max(2, n // 2)
+        raw = _thinned(frames, n)
     data = base64.b64encode(raw).decode("ascii")
     return HTML(f'<img src="data:image/gif;base64,{data}" alt="{Path(path).name}: samples '
                 'from fixed noise after each epoch"/>')

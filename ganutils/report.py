@@ -37,8 +37,6 @@ def snapshot_grids(run, scale: float = 0.25):
 def measure(run, n: int = 10000) -> dict:
     """Metrics of the run's final generator on `n` samples (`evaluation.evaluate`), with how
     it was trained (epochs, minutes, device, best epoch by KID); written to `metrics.json`."""
-    from .runs import device_description
-
     m = evaluation.evaluate(run.generator, run.config.dataset, n=n, seed=run.config.seed,
                             path=run.config.data_path, classes=run.config.classes)
     best = run.out_dir / "best.json"
@@ -48,7 +46,7 @@ def measure(run, n: int = 10000) -> dict:
              ema=run.config.ema, precision=run.config.precision,
              jit_compile=bool(run.gan.jit_compile),
              device=", ".join(dict.fromkeys(d for d in run.history.get("device", []) if d))
-             or device_description())
+             or callbacks.device_description())
     write_json(run.out_dir / "metrics.json", m)
     return m
 
@@ -139,7 +137,7 @@ def snapshot_scores(run, n: int = 5000) -> dict:
     side = int(run.generator.outputs[0].shape[1])
     reference, _ = evaluation.real_sets(c.dataset, n, c.seed, c.data_path, size=side,
                                         classes=c.classes)
-    ref_f, _ = space(reference[:n])
+    ref_f, _ = space(reference)
     found = {int(p.stem.rsplit("_", 1)[1]): p for p in sorted((run.out_dir / "snapshots").glob("*.keras"))}
     result = {}
     for epoch, path in sorted(found.items()):

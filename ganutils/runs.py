@@ -35,7 +35,6 @@ from .errors import ConfigError, check_choice
 from .files import check_writable, write_json
 from .gif import frames_to_gif
 from .plots import save_grid
-from .callbacks import device_description  # noqa: F401  (re-exported)
 from .training import GAN, ConditionalGAN
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")

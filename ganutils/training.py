@@ -71,6 +71,13 @@ class GAN(keras.Model):
             # plain arrays; this makes it carry both optimizers' variables.
             self.optimizer = _BothOptimizers(self)
 
+    def build_optimizers(self):
+        """Create both optimizers' variables (each for its own network), as loading a
+        checkpoint and JAX's compiled step need them before the first update."""
+        for opt, net in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
+            if not opt.built:
+                opt.build(net.trainable_variables)
+
     @property
     def sampler(self):
         """The generator to draw images from: the weight average if `ema`, else the generator."""
@@ -109,6 +116,16 @@ class GAN(keras.Model):
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
+    def d_loss(self, real_logits, fake_logits):
+        """Real scored 1 (or 1 - label_smoothing), fakes 0."""
+        real_target = ops.ones_like(real_logits) * (1.0 - self.label_smoothing)
+        return (self.bce(real_target, real_logits)
+                + self.bce(ops.zeros_like(fake_logits), fake_logits))
+
+    def g_loss(self, fake_logits):
+        """Non-saturating: maximise log D(G(z)) instead of minimising log(1 - D(G(z)))."""
+        return self.bce(ops.ones_like(fake_logits), fake_logits)
+
     def draw_noise(self, batch):
         return keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
 
@@ -123,21 +140,18 @@ class GAN(keras.Model):
         real, labels = self.split_batch(data)
         batch = ops.shape(real)[0]
         noise = self.draw_noise(batch)
-        ones, zeros = ops.ones((batch, 1)), ops.zeros((batch, 1))
 
         with tf.GradientTape() as g_tape:
             fake = self.generate(noise, labels, training=True)
             with g_tape.stop_recording(), tf.GradientTape() as d_tape:
                 real_logits = self.discriminate(real, labels, training=True)
                 fake_logits = self.discriminate(ops.stop_gradient(fake), labels, training=True)
-                d_loss = (self.bce(ones * (1.0 - self.label_smoothing), real_logits)
-                          + self.bce(zeros, fake_logits))
+                d_loss = self.d_loss(real_logits, fake_logits)
             d_vars = self.discriminator.trainable_variables
             # scale_loss: identity, except under mixed_float16's LossScaleOptimizer.
             d_grads = d_tape.gradient(self.d_optimizer.scale_loss(d_loss), d_vars)
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
-            # Non-saturating: maximise log D(G(z)) instead of minimising log(1 - D(G(z))).
-            g_loss = self.bce(ones, self.discriminate(fake, labels, training=True))
+            g_loss = self.g_loss(self.discriminate(fake, labels, training=True))
         g_vars = self.generator.trainable_variables
         g_grads = g_tape.gradient(self.g_optimizer.scale_loss(g_loss), g_vars)
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
@@ -189,7 +203,6 @@ class GAN(keras.Model):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)  # batches arrive as tuples here
         real, labels = self.split_batch(x if y is None else (x, y))
         batch = real.shape[0]
-        ones, zeros = ops.ones((batch, 1)), ops.zeros((batch, 1))
         g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
         noise, values = run(values, lambda: self.draw_noise(batch))
 
@@ -205,8 +218,7 @@ class GAN(keras.Model):
             def loss():
                 real_logits = self.discriminate(real, labels, training=True)
                 fake_logits = self.discriminate(jax.lax.stop_gradient(fake), labels, training=True)
-                d_loss = (self.bce(ones * (1.0 - self.label_smoothing), real_logits)
-                          + self.bce(zeros, fake_logits))
+                d_loss = self.d_loss(real_logits, fake_logits)
                 return self.d_optimizer.scale_loss(d_loss), d_loss
             (scaled, d_loss), new = run(put(vals, d_vars, d_params), loss)
             return scaled, (d_loss, drop(new, d_vars))
@@ -221,7 +233,7 @@ class GAN(keras.Model):
 
         def g_loss_fn(fake_images, vals):  # through the updated discriminator
             def loss():
-                g_loss = self.bce(ones, self.discriminate(fake_images, labels, training=True))
+                g_loss = self.g_loss(self.discriminate(fake_images, labels, training=True))
                 return self.g_optimizer.scale_loss(g_loss), g_loss
             (scaled, g_loss), new = run(vals, loss)
             return scaled, (g_loss, new)
@@ -251,10 +263,7 @@ class _BothOptimizers:
         return self.gan.d_optimizer.built and self.gan.g_optimizer.built
 
     def build(self, _variables=None):
-        for opt, net in ((self.gan.d_optimizer, self.gan.discriminator),
-                         (self.gan.g_optimizer, self.gan.generator)):
-            if not opt.built:
-                opt.build(net.trainable_variables)
+        self.gan.build_optimizers()
 
     @property
     def variables(self):

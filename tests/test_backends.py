@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 
-def _run(backend):
-    env = {**os.environ, "KERAS_BACKEND": backend}
+def _run(backend, epochs=1):
+    """backend_check.py's output under `backend`, after `epochs` epochs (0: the start)."""
+    env = {**os.environ, "KERAS_BACKEND": backend, "GANUTILS_CHECK_EPOCHS": str(epochs)}
     r = subprocess.run([sys.executable, str(Path(__file__).with_name("backend_check.py"))],
                        capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -25,7 +26,7 @@ def test_jax_step_matches_tensorflow_step():
     tf_out, jax_out = _run("tensorflow"), _run("jax")
     assert (tf_out["backend"], jax_out["backend"]) == ("tensorflow", "jax")
     assert tf_out["names"] == jax_out["names"]
-    start = _run_initial()
+    start = _run("tensorflow", epochs=0)["weights"]
     moved = 0.0
     for name, a, b, a0 in zip(tf_out["names"], tf_out["weights"], jax_out["weights"], start):
         a, b, a0 = np.array(a), np.array(b), np.array(a0)
@@ -34,12 +35,3 @@ def test_jax_step_matches_tensorflow_step():
     assert moved > 1e-2  # the two steps did change the weights
     assert np.allclose(tf_out["d_loss"], jax_out["d_loss"], atol=1e-5)
     assert np.allclose(tf_out["g_loss"], jax_out["g_loss"], atol=1e-5)
-
-
-def _run_initial():
-    """The weights before training, to show that the compared steps moved them."""
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "GANUTILS_CHECK_EPOCHS": "0"}
-    r = subprocess.run([sys.executable, str(Path(__file__).with_name("backend_check.py"))],
-                       capture_output=True, text=True, timeout=300, env=env)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])["weights"]

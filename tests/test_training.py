@@ -140,8 +140,8 @@ def test_unwritable_output_folder(tmp_path):
 
 
 def test_device_description_names_the_hardware():
-    d = runs.device_description()
-    assert d.startswith(("CPU: ", "GPU: "))
+    d = callbacks.device_description()
+    assert d.startswith(("CPU: ", "GPU: ")) and d.endswith(f"(Keras {keras.backend.backend()})")
 
 
 def test_throughput_counts_only_epochs_trained_now(tmp_path, mnist_arrays):
