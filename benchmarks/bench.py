@@ -1,7 +1,7 @@
 """Training speed of every model builder: our `fit`/`train_step` against two other loops and
 against the machine's measured ceiling.
 
-    python benchmarks/bench.py [--seconds 5] [--models mlp dcgan_transpose] [--precision]
+    python benchmarks/bench.py [--seconds 5] [--models mlp dcgan_transpose] [--precision] [--xla]
 
 One row per model at its notebook batch size, on synthetic data of the model's image shape:
 
@@ -16,7 +16,11 @@ One row per model at its notebook batch size, on synthetic data of the model's i
   at the start of the same run;
 * `wait`: the share of our step time spent waiting for data: ours on the real pipeline
   against ours on one batch already in memory;
-* with `--precision`, `bf16`: ours under `precision="mixed_bfloat16"` over ours in float32.
+* with `--precision`, `bf16`: ours under `precision="mixed_bfloat16"` over ours in float32;
+* with `--xla`, `XLA on` and `XLA off`: ours with `jit_compile=True` and `False` (the
+  default, `None`, is on).
+
+`ours` is timed per step inside one long `fit` (`Clock`), the plain and seed loops per call.
 
 The machine is shared and noisy: compare figures from one run, as ratios.
 
@@ -74,14 +78,13 @@ def ours_jax(name, spec, seconds, precision="float32"):
 
     def fit(steps):
         ds = data.to_dataset(images, labels, spec.batch_size, epochs=steps // 64 + 1)
-        t0 = time.perf_counter()
-        gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
-        return time.perf_counter() - t0
+        clock = Clock()
+        gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
+        return clock.seconds_per_step
 
     fit(2)  # build and compile
-    per_step = fit(20) / 20
-    steps = max(20, int(seconds / per_step))
-    return steps * spec.batch_size / fit(steps)
+    steps = max(20, int(seconds / fit(20)))
+    return spec.batch_size / fit(steps)
 
 
 def main_jax(args):
@@ -134,6 +137,21 @@ def synthetic(spec, n):
     return images, (np.arange(n) % 10 if spec.conditional else None)
 
 
+class Clock(keras.callbacks.Callback):
+    """Seconds per step inside one `fit`, from the start of its second step to the end of the
+    epoch (when `fit` has read the last step's losses). Why not time `fit` itself: on
+    TensorFlow, a `fit` that leaves an endless or long tf.data pipeline unfinished spends
+    4-5 s more tearing its iterator down (measured on this CPU), which training pays once
+    per run, not once per step; timing whole short `fit`s made 2-s steps look 1.7x slower."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 1:
+            self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds_per_step = (time.perf_counter() - self.start) / (self.params["steps"] - 1)
+
+
 def timed(step, batch: int, seconds: float, min_steps: int = 3) -> float:
     """Images per second of `step()` (one training step), after two warm-up calls."""
     step(), step()
@@ -144,10 +162,11 @@ def timed(step, batch: int, seconds: float, min_steps: int = 3) -> float:
     return n * batch / (time.perf_counter() - t0)
 
 
-def ours(name, spec, seconds, precision="float32", in_memory=False):
-    """Our GAN through `fit`, `steps` at a time (so the per-`fit` start-up is not timed)."""
+def ours(name, spec, seconds, precision="float32", in_memory=False, jit_compile=None):
+    """Our GAN through `fit`, timed per step inside one long `fit` (see `Clock`)."""
     dataset = {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
-    gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision))
+    gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision,
+                                          jit_compile=jit_compile))
     images, labels = synthetic(spec, spec.batch_size * 8)
     if in_memory:
         one = next(iter(data.to_dataset(images, labels, spec.batch_size)))
@@ -156,12 +175,12 @@ def ours(name, spec, seconds, precision="float32", in_memory=False):
         ds = data.to_dataset(images, labels, spec.batch_size, epochs=None)
     it = iter(ds)
     gan.fit(ds, epochs=1, steps_per_epoch=2, verbose=0)  # build and trace
-    t0 = time.perf_counter()
-    gan.fit(ds, epochs=1, steps_per_epoch=3, verbose=0)
-    steps = max(3, int(seconds / ((time.perf_counter() - t0) / 3)))
-    t0 = time.perf_counter()  # one fit over many steps: its start-up is amortised as in training
-    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
-    rate = steps * spec.batch_size / (time.perf_counter() - t0)
+    clock = Clock()
+    gan.fit(ds, epochs=1, steps_per_epoch=3, verbose=0, callbacks=[clock])
+    steps = max(4, int(seconds / clock.seconds_per_step) + 1)
+    clock = Clock()  # one fit over many steps, as in training
+    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
+    rate = spec.batch_size / clock.seconds_per_step
     sample = next(it)
     concrete = tf.function(gan.train_step).get_concrete_function(
         tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), sample))
@@ -242,6 +261,8 @@ def main():
     p.add_argument("--seconds", type=float, default=5.0, help="timed seconds per loop and model")
     p.add_argument("--models", nargs="+", default=list(models.MODELS))
     p.add_argument("--precision", action="store_true", help="also time mixed_bfloat16")
+    p.add_argument("--xla", action="store_true",
+                   help="also time ours with XLA on and off (the default picks per model)")
     p.add_argument("--flops", nargs="*", default=[], metavar="MODEL=MFLOP",
                    help="non-TensorFlow backends: MFLOP per image per step, for %% peak")
     args = p.parse_args()
@@ -251,7 +272,8 @@ def main():
     print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {callbacks.device_description()}\n")
     head = (f"{'model':16s} {'batch':>5s} {'ours':>7s} {'plain':>7s} {'seed':>7s} "
             f"{'ours/plain':>10s} {'ours/seed':>9s} {'MFLOP/img':>9s} {'plain MF':>8s} "
-            f"{'% peak':>6s} {'wait':>6s}" + (f" {'bf16':>6s}" if args.precision else ""))
+            f"{'% peak':>6s} {'wait':>6s}" + (f" {'bf16':>6s}" if args.precision else "")
+            + (f" {'XLA on':>7s} {'XLA off':>7s}" if args.xla else ""))
     print(head)
     for name in args.models:
         spec = models.get(name)
@@ -265,6 +287,8 @@ def main():
         if args.precision:
             bf, _ = ours(name, spec, args.seconds, precision="mixed_bfloat16")
             row += f" {bf / o:5.2f}x"
+        if args.xla:
+            row += "".join(f" {ours(name, spec, args.seconds, jit_compile=j)[0]:7.0f}" for j in (True, False))
         print(row, flush=True)
 
 

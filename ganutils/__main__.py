@@ -83,6 +83,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset")
     t.add_argument("--model")
     t.add_argument("--epochs", type=int)
+    t.add_argument("--steps-per-epoch", dest="steps_per_epoch", type=int,
+                   help="batches per epoch (default: one pass over the data)")
     t.add_argument("--batch-size", dest="batch_size", type=int)
     t.add_argument("--latent-dim", dest="latent_dim", type=int)
     t.add_argument("--seed", type=int)

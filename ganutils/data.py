@@ -289,11 +289,15 @@ def folder_arrays(folder, size: int = 64, channels: int = 3):
 
 # ---------------------------------------------------------------------------- pipelines
 def to_dataset(images, labels=None, batch_size: int = 64, seed: int = 0,
-               epochs: int | None = 1, start_epoch: int = 0):
+               epochs: int | None = 1, start_epoch: int = 0, skip: int = 0,
+               take: int | None = None):
     """A tf.data pipeline of full batches in [-1, 1], reshuffled per epoch from (seed, epoch).
 
     It yields `epochs` epochs of `len(images) // batch_size` batches each, starting at
     `start_epoch` (`epochs=None`: forever); give `fit` `steps_per_epoch` when epochs > 1.
+    `skip` drops that many batches of the first epoch and `take` stops after that many
+    batches in all: a run whose training epochs are shorter than a pass over the data
+    resumes mid-pass with them, on the batches an uninterrupted run would have seen.
     Why not `Dataset.shuffle`: its order depends on how many times the dataset has been
     iterated in this process, so a resumed run would replay the first epoch's order.
     On Keras's JAX or PyTorch backend, where TensorFlow may be absent, it is a
@@ -305,10 +309,13 @@ def to_dataset(images, labels=None, batch_size: int = 64, seed: int = 0,
     if batch_size > n:
         raise ConfigError(f"batch_size {batch_size} is larger than the dataset ({n} images): "
                           "lower batch_size or use more images")
+    if isinstance(skip, bool) or not isinstance(skip, (int, np.integer)) or not 0 <= skip < n // batch_size:
+        raise ConfigError(f"skip must be an integer from 0 to {n // batch_size - 1} (batches per "
+                          f"epoch - 1), got {skip!r}")
     if keras.backend.backend() != "tensorflow":
         if epochs is None:
             raise ConfigError("epochs=None (endless) needs the TensorFlow backend: give a number")
-        return NumpyBatches(images, labels, batch_size, seed, epochs, start_epoch)
+        return NumpyBatches(images, labels, batch_size, seed, epochs, start_epoch, skip, take)
     import tensorflow as tf
 
     x = tf.constant((np.asarray(images, np.float32) - 127.5) / 127.5)
@@ -324,9 +331,13 @@ def to_dataset(images, labels=None, batch_size: int = 64, seed: int = 0,
     def gather(idx):
         return tf.gather(x, idx) if y is None else (tf.gather(x, idx), tf.gather(y, idx))
 
-    ds = epoch_ids.flat_map(one_epoch).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    if epochs is not None:  # known length: fit shows a full progress bar
-        ds = ds.apply(tf.data.experimental.assert_cardinality(epochs * (n // batch_size)))
+    batches = epoch_ids.flat_map(one_epoch).skip(skip)
+    length = None if epochs is None else epochs * (n // batch_size) - skip
+    if take is not None:
+        batches, length = batches.take(take), take if length is None else min(take, length)
+    ds = batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    if length is not None:  # known length: fit shows a full progress bar
+        ds = ds.apply(tf.data.experimental.assert_cardinality(length))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -336,19 +347,23 @@ class NumpyBatches(keras.utils.PyDataset):
     all epochs, so `fit(..., steps_per_epoch=...)` walks through them in order, and a
     resumed run (`start_epoch`) sees the batches an uninterrupted one would."""
 
-    def __init__(self, images, labels, batch_size, seed, epochs, start_epoch=0):
+    def __init__(self, images, labels, batch_size, seed, epochs, start_epoch=0, skip=0, take=None):
         super().__init__()
         self.images, self.labels = np.asarray(images), None if labels is None else \
             np.asarray(labels, np.int32)
         self.batch_size, self.seed = batch_size, seed
-        self.epochs, self.start_epoch = epochs, start_epoch
+        self.epochs, self.start_epoch, self.skip, self.take = epochs, start_epoch, skip, take
         self.steps = len(self.images) // batch_size
         self._order_epoch, self._order = None, None
 
     def __len__(self):
-        return self.epochs * self.steps
+        length = self.epochs * self.steps - self.skip
+        return length if self.take is None else min(self.take, length)
 
     def __getitem__(self, i):
+        if not 0 <= i < len(self):
+            raise IndexError(f"batch {i} of {len(self)}")
+        i += self.skip
         epoch = self.start_epoch + i // self.steps
         if epoch != self._order_epoch:
             self._order = np.random.default_rng([self.seed, epoch]).permutation(len(self.images))

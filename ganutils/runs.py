@@ -42,7 +42,7 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # Settings that define the run: changing one of them on resume would mix two experiments.
 IDENTITY = ("dataset", "model", "batch_size", "latent_dim", "seed", "limit", "classes",
             "image_size", "data_path", "lr", "beta_1", "label_smoothing", "ema", "precision",
-            "augment")
+            "augment", "steps_per_epoch")
 
 
 @dataclass
@@ -52,6 +52,8 @@ class TrainConfig:
     dataset: str = "mnist"
     model: str = "mlp"
     epochs: int = 20
+    steps_per_epoch: int | None = None  # batches per epoch (None: one pass over the data);
+                                        # fewer make more, shorter epochs on a large dataset
     batch_size: int | None = None
     latent_dim: int | None = None
     seed: int = 0
@@ -73,7 +75,7 @@ class TrainConfig:
     quality_samples: int = 1000       # generated images per KID/FID measurement
     steps_per_execution: int = 1
     precision: str = "float32"        # or "mixed_bfloat16" (CPUs with bf16), "mixed_float16" (GPUs)
-    jit_compile: bool | None = None   # XLA; None: on for dense-only models (see build_gan)
+    jit_compile: bool | None = None   # XLA; None: on (see build_gan)
 
     def validated(self) -> "TrainConfig":
         """A copy with model defaults filled in; a ConfigError for anything a run can't use."""
@@ -100,6 +102,8 @@ class TrainConfig:
         _check_int("quality_samples", c.quality_samples, 2)
         if c.limit is not None:
             _check_int("limit", c.limit, 1)
+        if c.steps_per_epoch is not None:
+            _check_int("steps_per_epoch", c.steps_per_epoch, 1)
         for name in ("lr", "beta_1", "label_smoothing"):
             if not isinstance(getattr(c, name), (int, float)) or isinstance(getattr(c, name), bool):
                 raise ConfigError(f"{name} must be a number, got {getattr(c, name)!r}")
@@ -157,7 +161,8 @@ class Run:
     @property
     def images_per_second(self) -> float:
         """Training throughput of this call of `train` (quality measurement included)."""
-        seen = self.epochs_now * (self.images // self.config.batch_size) * self.config.batch_size
+        per_epoch = self.config.steps_per_epoch or self.images // self.config.batch_size
+        seen = self.epochs_now * per_epoch * self.config.batch_size
         return seen / max(self.train_seconds, 1e-9)
 
     def path(self, name: str) -> Path:
@@ -182,20 +187,14 @@ def build_gan(config: TrainConfig) -> GAN:
         # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
         return keras.optimizers.LossScaleOptimizer(opt) if c.precision == "mixed_float16" else opt
 
-    # XLA fuses the many small element-wise ops (batch norm, activations, Adam, the EMA) of
-    # an MLP step: 2x the images/s on a 2-core CPU. For convolutional models it was 15-25%
-    # slower than TensorFlow's oneDNN kernels there (benchmarks/README.md), so it is off.
+    # XLA fuses the many small element-wise ops (batch norm, activations, Adam, the EMA) of a
+    # step. On a 2-core CPU it was faster for six of the seven models (1.07-1.48x for the
+    # convolutional ones, benchmarks/README.md) and level for dcgan_transpose, so it is on.
     # JAX always compiles its step with XLA (without, it runs op by op).
-    xla = c.jit_compile if c.jit_compile is not None else (
-        keras.backend.backend() != "tensorflow" or not _has_conv(generator, discriminator))
+    xla = True if c.jit_compile is None else c.jit_compile
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), jit_compile=xla,
                 label_smoothing=c.label_smoothing, steps_per_execution=c.steps_per_execution)
     return gan
-
-
-def _has_conv(*nets) -> bool:
-    return any("Conv" in type(layer).__name__ for net in nets
-               for layer in net._flatten_layers(include_self=False, recursive=True))
 
 
 @contextlib.contextmanager
@@ -268,9 +267,12 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
 
     t0 = time.perf_counter()
     if remaining:
+        per_epoch = c.steps_per_epoch or steps
+        first, total = done * per_epoch, remaining * per_epoch  # batches since the start
         ds = data.to_dataset(images, labels if spec.conditional else None, c.batch_size,
-                             c.seed, epochs=remaining, start_epoch=done)
-        gan.fit(ds, epochs=c.epochs, initial_epoch=done, steps_per_epoch=steps,
+                             c.seed, epochs=-(-(first % steps + total) // steps),
+                             start_epoch=first // steps, skip=first % steps, take=total)
+        gan.fit(ds, epochs=c.epochs, initial_epoch=done, steps_per_epoch=per_epoch,
                 callbacks=callbacks, verbose=verbose, shuffle=False)
     seconds = time.perf_counter() - t0
     run = finish(c, out, gan, seconds, len(images), budget.stopped_at if budget else None)

@@ -62,6 +62,24 @@ def test_shuffle_is_a_function_of_seed_and_epoch():
     assert other[0] != two[0]
 
 
+def test_skip_and_take_resume_mid_pass_on_both_pipelines():
+    """Training epochs shorter than a pass: a resumed run starts mid-pass, on the same batches."""
+    images = np.arange(40, dtype=np.uint8).reshape(40, 1, 1, 1)
+    stream = [b.numpy().ravel().tolist() for b in data.to_dataset(images, batch_size=8, epochs=3)]
+    part = data.to_dataset(images, batch_size=8, epochs=2, start_epoch=1, skip=3, take=4)
+    assert len(part) == 4
+    assert [b.numpy().ravel().tolist() for b in part] == stream[8:12]  # epoch 1's batches 3, 4; epoch 2's 0, 1
+    numpy = data.NumpyBatches(images, None, 8, 0, epochs=2, start_epoch=1, skip=3, take=4)
+    assert len(numpy) == 4
+    got = [np.rint(numpy[i] * 127.5 + 127.5).astype(int).ravel().tolist() for i in range(len(numpy))]
+    whole = data.NumpyBatches(images, None, 8, 0, epochs=3)
+    assert got == [np.rint(whole[i] * 127.5 + 127.5).astype(int).ravel().tolist() for i in range(8, 12)]
+    with pytest.raises(IndexError):
+        numpy[4]
+    with pytest.raises(ConfigError, match="skip must be"):
+        data.to_dataset(images, batch_size=8, skip=5)
+
+
 def test_batch_larger_than_dataset_is_a_clear_error():
     with pytest.raises(ConfigError, match="larger than the dataset"):
         data.to_dataset(np.zeros((10, 28, 28, 1), np.uint8), batch_size=64)

@@ -62,6 +62,21 @@ def test_resume_continues_at_the_right_epoch_and_matches(tmp_path, mnist_arrays)
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+def test_short_epochs_resume_mid_pass_and_match(tmp_path, mnist_arrays):
+    """`steps_per_epoch` below a pass (3 of 4 batches): epochs end mid-pass, and a resumed
+    run continues on the batches an uninterrupted one saw."""
+    kw = dict(model="mlp", limit=256, batch_size=64, steps_per_epoch=3, quality_every=0, verbose=0)
+    straight = runs.train(out_dir=str(tmp_path / "a"), epochs=3, **kw)
+    assert len(straight.history["batches"]["d_loss"]) == 9
+    runs.train(out_dir=str(tmp_path / "b"), epochs=2, **kw)
+    resumed = runs.train(out_dir=str(tmp_path / "b"), epochs=3, **kw)
+    assert resumed.history["epochs"] == [1, 2, 3] and resumed.epochs_now == 1
+    for a, b in zip(straight.gan.get_weights(), resumed.gan.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(ConfigError, match="different steps_per_epoch"):
+        runs.train(out_dir=str(tmp_path / "b"), epochs=4, **{**kw, "steps_per_epoch": 2})
+
+
 def test_resume_refuses_a_different_run_in_the_same_folder(tmp_path, mnist_arrays):
     runs.train(out_dir=str(tmp_path), model="mlp", epochs=1, limit=128, verbose=0)
     with pytest.raises(ConfigError, match="different batch_size"):
