@@ -1,7 +1,7 @@
 """Training speed of every model builder: our `fit`/`train_step` against two other loops and
 against the machine's measured ceiling.
 
-    python benchmarks/bench.py [--seconds 5] [--models mlp dcgan_transpose] [--precision] [--xla]
+    python benchmarks/bench.py [--seconds 2] [--models mlp dcgan_transpose] [--precision] [--xla]
 
 One row per model at its notebook batch size, on synthetic data of the model's image shape:
 
@@ -14,13 +14,15 @@ One row per model at its notebook batch size, on synthetic data of the model's i
   TensorFlow's profiler on the traced graph of our step (and of the plain step), not estimated;
 * `% peak`: ours' images/s times its FLOPs per image, over the float32 matmul rate measured
   at the start of the same run;
-* `wait`: the share of our step time spent waiting for data: ours on the real pipeline
-  against ours on one batch already in memory;
+* `wait`: at most this share of our step time is spent waiting for data: the input
+  pipeline's seconds per batch, timed alone, over the step's (an upper bound: the share if
+  none of the pipeline's work overlapped the step; timing ours again on one batch held in
+  memory, as earlier versions did, gave 0-12% at random on this shared machine);
 * with `--precision`, `bf16`: ours under `precision="mixed_bfloat16"` over ours in float32;
 * with `--xla`, `XLA on` and `XLA off`: ours with `jit_compile=True` and `False` (the
   default, `None`, is on).
 
-`ours` is timed per step inside one long `fit` (`Clock`), the plain and seed loops per call.
+`ours` is timed per step inside one `fit` (`Clock`), the plain and seed loops per call.
 
 The machine is shared and noisy: compare figures from one run, as ratios.
 
@@ -53,7 +55,7 @@ def _flops_per_second(step, flops: float, seconds: float) -> float:
     return flops * reps / (time.perf_counter() - t0)
 
 
-def matmul_peak(n: int = 2048, seconds: float = 3.0) -> float:
+def matmul_peak(n: int = 2048, seconds: float = 2.0) -> float:
     """float32 FLOP/s of a large square matmul: the practical ceiling for dense work here."""
     a = tf.random.normal((n, n))
     f = tf.function(lambda x: tf.matmul(x, x))
@@ -76,15 +78,10 @@ def ours_jax(name, spec, seconds, precision="float32"):
     gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision))
     images, labels = synthetic(spec, spec.batch_size * 64)
 
-    def fit(steps):
-        ds = data.to_dataset(images, labels, spec.batch_size, epochs=steps // 64 + 1)
-        clock = Clock()
-        gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
-        return clock.seconds_per_step
-
-    fit(2)  # build and compile
-    steps = max(20, int(seconds / fit(20)))
-    return spec.batch_size / fit(steps)
+    clock = Clock(seconds)  # its first step builds and compiles
+    gan.fit(data.to_dataset(images, labels, spec.batch_size, epochs=160), epochs=1,  # 10,240 batches
+            steps_per_epoch=10_000, verbose=0, callbacks=[clock])
+    return spec.batch_size / clock.seconds_per_step
 
 
 def main_jax(args):
@@ -138,22 +135,36 @@ def synthetic(spec, n):
 
 
 class Clock(keras.callbacks.Callback):
-    """Seconds per step inside one `fit`, from the start of its second step to the end of the
-    epoch (when `fit` has read the last step's losses). Why not time `fit` itself: on
-    TensorFlow, a `fit` that leaves an endless or long tf.data pipeline unfinished spends
-    4-5 s more tearing its iterator down (measured on this CPU), which training pays once
-    per run, not once per step; timing whole short `fit`s made 2-s steps look 1.7x slower."""
+    """Seconds per step inside one `fit`: from the start of its third step (the first builds
+    and compiles, the first run of the compiled step is slower too) to the end of the epoch
+    (when `fit` has read the last losses). It ends the fit once `seconds` have passed and at
+    least `min_steps` steps were timed. Why not time
+    `fit` itself: on TensorFlow, a `fit` that leaves a long tf.data pipeline unfinished can
+    spend 4-5 s more tearing its iterator down (measured here once, for 2-s steps), which
+    training pays once per run, not once per step."""
+
+    def __init__(self, seconds: float, min_steps: int = 2):
+        super().__init__()
+        self.seconds, self.min_steps, self.timed = seconds, min_steps, 0
+
+    SKIP = 2
 
     def on_train_batch_begin(self, batch, logs=None):
-        if batch == 1:
+        if batch == self.SKIP:
             self.start = time.perf_counter()
 
+    def on_train_batch_end(self, batch, logs=None):
+        self.timed = batch + 1 - self.SKIP
+        if self.timed >= self.min_steps and time.perf_counter() - self.start >= self.seconds:
+            self.model.stop_training = True
+
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds_per_step = (time.perf_counter() - self.start) / (self.params["steps"] - 1)
+        self.seconds_per_step = (time.perf_counter() - self.start) / self.timed
 
 
-def timed(step, batch: int, seconds: float, min_steps: int = 3) -> float:
-    """Images per second of `step()` (one training step), after two warm-up calls."""
+def timed(step, batch: int, seconds: float, min_steps: int = 2) -> float:
+    """Images per second of `step()` (one training step), after two warm-up calls (tracing,
+    then the first run), as `Clock` does for ours."""
     step(), step()
     n, t0 = 0, time.perf_counter()
     while n < min_steps or time.perf_counter() - t0 < seconds:
@@ -162,29 +173,34 @@ def timed(step, batch: int, seconds: float, min_steps: int = 3) -> float:
     return n * batch / (time.perf_counter() - t0)
 
 
-def ours(name, spec, seconds, precision="float32", in_memory=False, jit_compile=None):
-    """Our GAN through `fit`, timed per step inside one long `fit` (see `Clock`)."""
+def ours(name, spec, seconds, precision="float32", jit_compile=None, wait=False):
+    """Our GAN through `fit`, timed per step inside one `fit` (see `Clock`): images/s, FLOPs
+    per image, and (`wait=True`) the input pipeline's share of a step (`pipeline_seconds`)."""
     dataset = {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
     gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision,
                                           jit_compile=jit_compile))
     images, labels = synthetic(spec, spec.batch_size * 8)
-    if in_memory:
-        one = next(iter(data.to_dataset(images, labels, spec.batch_size)))
-        ds = tf.data.Dataset.from_tensors(one).repeat()
-    else:
-        ds = data.to_dataset(images, labels, spec.batch_size, epochs=None)
-    it = iter(ds)
-    gan.fit(ds, epochs=1, steps_per_epoch=2, verbose=0)  # build and trace
-    clock = Clock()
-    gan.fit(ds, epochs=1, steps_per_epoch=3, verbose=0, callbacks=[clock])
-    steps = max(4, int(seconds / clock.seconds_per_step) + 1)
-    clock = Clock()  # one fit over many steps, as in training
-    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
-    rate = spec.batch_size / clock.seconds_per_step
-    sample = next(it)
+    ds = data.to_dataset(images, labels, spec.batch_size, epochs=None)
+    clock = Clock(seconds)  # its first step builds and compiles
+    gan.fit(ds, epochs=1, steps_per_epoch=10_000, verbose=0, callbacks=[clock])
+    share = pipeline_seconds(ds) / clock.seconds_per_step if wait else None
+    sample = next(iter(ds))
     concrete = tf.function(gan.train_step).get_concrete_function(
         tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), sample))
-    return rate, graph_flops(concrete) / spec.batch_size
+    return spec.batch_size / clock.seconds_per_step, graph_flops(concrete) / spec.batch_size, share
+
+
+def pipeline_seconds(ds, batches: int = 50) -> float:
+    """Seconds per batch of the input pipeline alone, past its prefetch buffer. Over a step's
+    seconds it bounds the share of training spent waiting for data: the share if none of the
+    pipeline's work overlapped the step (with `prefetch`, most does)."""
+    it = iter(ds)
+    for _ in range(batches):  # fill and drain the prefetch buffer
+        next(it)
+    t0 = time.perf_counter()
+    for _ in range(batches):
+        next(it)
+    return (time.perf_counter() - t0) / batches
 
 
 def plain(spec, seconds):
@@ -194,8 +210,11 @@ def plain(spec, seconds):
     g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
     b, latent = spec.batch_size, spec.latent_dim
-    gen = (lambda z, y: g([z, y], training=True)) if spec.conditional else (lambda z, y: g(z, training=True))
-    dis = (lambda x, y: d([x, y], training=True)) if spec.conditional else (lambda x, y: d(x, training=True))
+    def gen(z, y):
+        return g([z, y], training=True) if spec.conditional else g(z, training=True)
+
+    def dis(x, y):
+        return d([x, y], training=True) if spec.conditional else d(x, training=True)
 
     @tf.function
     def train_step(images, labels):
@@ -258,7 +277,7 @@ def seed_style(spec, seconds):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=5.0, help="timed seconds per loop and model")
+    p.add_argument("--seconds", type=float, default=2.0, help="timed seconds per loop and model")
     p.add_argument("--models", nargs="+", default=list(models.MODELS))
     p.add_argument("--precision", action="store_true", help="also time mixed_bfloat16")
     p.add_argument("--xla", action="store_true",
@@ -268,6 +287,7 @@ def main():
     args = p.parse_args()
     if keras.backend.backend() != "tensorflow":
         return main_jax(args)
+    start = time.perf_counter()
     peak = matmul_peak()
     print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {callbacks.device_description()}\n")
     head = (f"{'model':16s} {'batch':>5s} {'ours':>7s} {'plain':>7s} {'seed':>7s} "
@@ -277,19 +297,19 @@ def main():
     print(head)
     for name in args.models:
         spec = models.get(name)
-        o, o_flops = ours(name, spec, args.seconds)
-        mem, _ = ours(name, spec, args.seconds, in_memory=True)
+        o, o_flops, waiting = ours(name, spec, args.seconds, wait=True)
         pl, pl_flops = plain(spec, args.seconds)
         sd = seed_style(spec, args.seconds)
         row = (f"{name:16s} {spec.batch_size:5d} {o:7.0f} {pl:7.0f} {sd:7.0f} {o / pl:10.2f} "
                f"{o / sd:9.2f} {o_flops / 1e6:9.1f} {pl_flops / 1e6:8.1f} "
-               f"{100 * o * o_flops / peak:5.0f}% {100 * max(0.0, 1 - o / mem):5.1f}%")
+               f"{100 * o * o_flops / peak:5.0f}% {100 * waiting:5.2f}%")
         if args.precision:
-            bf, _ = ours(name, spec, args.seconds, precision="mixed_bfloat16")
+            bf = ours(name, spec, args.seconds, precision="mixed_bfloat16")[0]
             row += f" {bf / o:5.2f}x"
         if args.xla:
             row += "".join(f" {ours(name, spec, args.seconds, jit_compile=j)[0]:7.0f}" for j in (True, False))
         print(row, flush=True)
+    print(f"\n({(time.perf_counter() - start) / 60:.1f} minutes)")
 
 
 if __name__ == "__main__":

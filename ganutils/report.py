@@ -83,9 +83,10 @@ def summary(run) -> str:
     return "\n".join(lines)
 
 
-def kid_against_minutes(runs: dict, path=None):
+def kid_against_minutes(runs: dict, path=None, thresholds=None):
     """KID per epoch of several runs against their cumulative training minutes, one line
-    each: the fair comparison of models whose epochs cost different time."""
+    each: the fair comparison of models whose epochs cost different time. `thresholds`
+    ({label: KID}) adds dashed levels to reach."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, run in runs.items():
         h = run.history
@@ -96,6 +97,10 @@ def kid_against_minutes(runs: dict, path=None):
                 minutes.append(t)
                 kid.append(k)
         ax.plot(minutes, kid, marker=".", label=label)
+    for label, level in (thresholds or {}).items():
+        ax.axhline(level, color="grey", linestyle="--", linewidth=0.8)
+        ax.annotate(label, (0, level), xycoords=("axes fraction", "data"), fontsize=7,
+                    color="grey", va="bottom")
     ax.set(xlabel="training minutes", ylabel="KID (lower is better)", yscale="log",
            title="quality against training time")
     ax.legend()
