@@ -11,6 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from . import xla
 from .augment import diff_augment, parse_policy
 
 
@@ -127,7 +128,7 @@ class GAN(keras.Model):
         return self.bce(ops.ones_like(fake_logits), fake_logits)
 
     def draw_noise(self, batch):
-        return keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        return xla.normal((batch, self.latent_dim), self.noise_seed)  # keras.random.normal, faster under XLA
 
     def train_step(self, *args):
         if keras.backend.backend() == "jax":  # JAX passes the state in and wants it back

@@ -1,0 +1,121 @@
+"""What the two XLA workarounds (`ganutils.phase_conv`, `ganutils.xla.normal`) are worth,
+each switched off and on in one process.
+
+    python benchmarks/xla_fixes.py [--layers] [--models dcgan32 mlp] [--rounds 20]
+
+* `--layers`: every transposed convolution of dcgan32, dcgan64 and dcgan_transpose at its
+  notebook batch size, forward and backward under XLA, as Keras's kernel and by phases
+  (whichever the layer would pick is marked);
+* one row per model: our compiled train step (XLA, as `fit` runs it) with both workarounds
+  off, with the phases only, and with both, called in turn on one batch for `--rounds`
+  rounds; medians, and their ratios to "off". Interleaving step by step is what makes the
+  ratios hold on this shared, noisy machine: separate timed runs of the same step drifted
+  by up to 30% here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ganutils import models, phase_conv, runs, training, xla
+
+CONVT = phase_conv.Conv2DTranspose
+
+
+def keras_kernel(self, input_shape):
+    return False
+
+
+def keras_noise(shape, seed):
+    return keras.random.normal(shape, seed=seed)
+
+
+def milliseconds(fn, *args, seconds=1.5):
+    fn(*args), fn(*args)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        tf.nest.flatten(fn(*args))[0].numpy()
+        n += 1
+    return (time.perf_counter() - t0) / n * 1e3
+
+
+def layers_table():
+    print(f"{'model':16s} {'layer':28s} {'Keras ms':>9s} {'phases ms':>9s}  picks")
+    for name in ("dcgan32", "dcgan64", "dcgan_transpose"):
+        spec = models.get(name)
+        x = tf.random.normal((spec.batch_size, spec.latent_dim))
+        for layer in spec.build()[0].layers:
+            y = layer(x)
+            if isinstance(layer, CONVT):
+                def step(x, layer=layer):
+                    with tf.GradientTape() as tape:
+                        tape.watch(x)
+                        loss = tf.reduce_sum(layer(x) ** 2)
+                    return tape.gradient(loss, [x] + layer.trainable_variables)
+                times = {}
+                for label, pick in (("keras", keras_kernel), ("phases", lambda s, shape: True)):
+                    CONVT.by_phases = pick
+                    times[label] = milliseconds(tf.function(step, jit_compile=True), x)
+                CONVT.by_phases = BY_PHASES
+                shape = "x".join(map(str, x.shape[1:])) + " -> " + "x".join(map(str, y.shape[1:]))
+                in_xla, xla.in_xla = xla.in_xla, lambda: True  # what it picks when compiled
+                picks = "phases" if BY_PHASES(layer, tuple(x.shape)) else "Keras"
+                xla.in_xla = in_xla
+                print(f"{name:16s} {shape:28s} {times['keras']:9.1f} {times['phases']:9.1f}  {picks}",
+                      flush=True)
+            x = y
+
+
+def step_table(names, rounds):
+    variants = {"off": (keras_kernel, keras_noise), "phases": (BY_PHASES, keras_noise),
+                "both": (BY_PHASES, NORMAL)}
+    print(f"\n{'model':16s} {'off ms':>8s} {'phases':>8s} {'both':>8s} {'phases/off':>10s} {'both/off':>8s}")
+    for name in names:
+        spec = models.get(name)
+        dataset = {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
+        images = np.random.default_rng(0).uniform(-1, 1, (spec.batch_size, *spec.image_shape))
+        batch = tf.constant(images, tf.float32)
+        if spec.conditional:
+            batch = (batch, tf.constant(np.arange(spec.batch_size) % 10))
+        steps = {}
+        for label, (pick, noise) in variants.items():  # each traced with its choices
+            CONVT.by_phases, xla.normal = pick, noise
+            gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset))
+            gan.build_optimizers()
+            steps[label] = tf.function(gan.train_step, jit_compile=True)
+            steps[label](batch), steps[label](batch)
+        CONVT.by_phases, xla.normal = BY_PHASES, NORMAL
+        times = {label: [] for label in variants}
+        for _ in range(rounds):
+            for label, step in steps.items():
+                t0 = time.perf_counter()
+                step(batch)["d_loss"].numpy()
+                times[label].append(time.perf_counter() - t0)
+        ms = {label: 1e3 * statistics.median(t) for label, t in times.items()}
+        print(f"{name:16s} {ms['off']:8.1f} {ms['phases']:8.1f} {ms['both']:8.1f} "
+              f"{ms['off'] / ms['phases']:10.2f} {ms['off'] / ms['both']:8.2f}", flush=True)
+
+
+BY_PHASES, NORMAL = CONVT.by_phases, xla.normal
+assert training.xla is xla  # the GAN draws its noise through this module
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--layers", action="store_true", help="also time each transposed convolution")
+    p.add_argument("--models", nargs="+", default=["mlp", "dcgan_upsample", "dcgan32", "dcgan64"])
+    p.add_argument("--rounds", type=int, default=20)
+    args = p.parse_args()
+    if args.layers:
+        layers_table()
+    step_table(args.models, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

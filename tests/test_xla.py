@@ -1,0 +1,101 @@
+"""What steps around XLA's slow CPU lowerings: the transposed convolution computed by
+output phases equals Keras's and is used only where it was measured faster (under XLA, for
+large layers); the noise drawn with Threefry under XLA is standard normal noise."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from ganutils import models, phase_conv, sampling, xla
+
+tf = pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                reason="the phases are TensorFlow-only")
+
+
+def _pair(kernel, strides, filters, shape):
+    keras.utils.set_random_seed(0)
+    ref = keras.layers.Conv2DTranspose(filters, kernel, strides=strides, padding="same",
+                                       activation="tanh")
+    ours = phase_conv.Conv2DTranspose(filters, kernel, strides=strides, padding="same",
+                                      activation="tanh")
+    x = tf.random.normal((2, *shape))
+    ref(x), ours(x)
+    ours.set_weights(ref.get_weights())
+    return ref, ours, x
+
+
+def _forward_and_gradients(layer, x, jit):
+    @tf.function(jit_compile=jit)
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(y * tf.sin(y + 1.0))
+        return [y] + tape.gradient(loss, [x] + layer.trainable_variables)
+    forward = tf.function(lambda x: layer(x), jit_compile=jit)  # what the layer runs as
+    ops = {op.type for op in forward.get_concrete_function(x).graph.get_operations()}
+    return [t.numpy() for t in step(x)], ops
+
+
+@pytest.mark.parametrize("kernel,strides", [(4, 2), (5, 2), (3, 2), (3, 1), (5, 3), ((4, 5), (2, 3))])
+def test_phases_equal_keras_outputs_and_gradients(monkeypatch, kernel, strides):
+    monkeypatch.setattr(phase_conv.Conv2DTranspose, "MIN_FILTERS", 0)
+    monkeypatch.setattr(phase_conv.Conv2DTranspose, "MIN_PIXELS", 0)
+    ref, ours, x = _pair(kernel, strides, 5, (7, 6, 3))
+    want, ref_ops = _forward_and_gradients(ref, x, jit=True)
+    got, our_ops = _forward_and_gradients(ours, x, jit=True)
+    assert "Conv2DBackpropInput" in ref_ops and "Conv2DBackpropInput" not in our_ops  # phases ran
+    for w, g in zip(want, got):  # output, d/dinput, d/dkernel, d/dbias
+        assert w.shape == g.shape
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5 * np.abs(w).max())
+
+
+def test_keras_kernel_without_xla_and_for_small_layers(monkeypatch):
+    _, ours, x = _pair(4, 2, 5, (7, 6, 3))
+    assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, jit=True)[1]  # too small
+    monkeypatch.setattr(phase_conv.Conv2DTranspose, "MIN_FILTERS", 0)
+    monkeypatch.setattr(phase_conv.Conv2DTranspose, "MIN_PIXELS", 0)
+    assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, jit=False)[1]  # no XLA
+    assert ours.by_phases((2, 7, 6, 3)) is False  # eager
+
+
+def test_checkpoints_of_keras_layers_load_and_generators_round_trip(tmp_path):
+    """Weights saved from Keras's layer (runs started before this layer existed) load into
+    ours, and a generator with it saves and loads as `.keras`."""
+    def net(layer_class):
+        keras.utils.set_random_seed(1)
+        return keras.Sequential([keras.Input((4, 4, 8)),
+                                 layer_class(6, 4, strides=2, padding="same")])
+    old, new = net(keras.layers.Conv2DTranspose), net(phase_conv.Conv2DTranspose)
+    old.save_weights(tmp_path / "old.weights.h5")
+    new.load_weights(tmp_path / "old.weights.h5")
+    x = np.random.default_rng(0).normal(size=(3, 4, 4, 8)).astype("float32")
+    np.testing.assert_allclose(new(x), old(x), atol=1e-6)
+    generator = models.get("dcgan32").build()[0]
+    generator.save(tmp_path / "generator.keras")
+    loaded = sampling.load_generator(tmp_path / "generator.keras")
+    assert sum(isinstance(layer, phase_conv.Conv2DTranspose) for layer in loaded.layers) == 3
+    noise = np.random.default_rng(0).normal(size=(2, 100)).astype("float32")
+    np.testing.assert_allclose(loaded(noise), generator(noise), atol=1e-6)
+
+
+def test_noise_under_xla_is_standard_normal_and_fresh_each_step():
+    seed = keras.random.SeedGenerator(3)
+    draw = tf.function(lambda: xla.normal((50_000, 4), seed), jit_compile=True)
+    first, second = draw().numpy(), draw().numpy()
+    for z in (first, second):
+        assert abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02
+        assert 0.30 < np.mean(np.abs(z) < 0.4) < 0.32  # P(|z| < 0.4) = 0.311 for N(0, 1)
+    assert abs(np.corrcoef(first.ravel(), second.ravel())[0, 1]) < 0.02
+    keras_seed = keras.random.SeedGenerator(3)  # same seed, Keras's (Philox) draw differs
+    philox = tf.function(lambda: keras.random.normal((50_000, 4), seed=keras_seed), jit_compile=True)
+    assert not np.allclose(philox().numpy(), first)
+
+
+def test_noise_without_xla_is_keras_random_normal():
+    a, b = keras.random.SeedGenerator(5), keras.random.SeedGenerator(5)
+    np.testing.assert_array_equal(xla.normal((3, 4), a), keras.random.normal((3, 4), seed=b))
+    assert xla.in_xla() is False
