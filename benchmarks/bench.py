@@ -72,9 +72,14 @@ def jax_matmul_peak(n: int = 8192, seconds: float = 3.0) -> float:
     return _flops_per_second(lambda: f(a).block_until_ready(), 2 * n**3, seconds)
 
 
+def dataset_for(spec) -> str:
+    """The dataset name whose preprocessing fits `spec`'s image shape (the data is synthetic)."""
+    return {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
+
+
 def ours_jax(name, spec, seconds, precision="float32"):
     """`ours` on a non-TensorFlow backend: `fit` over `data.NumpyBatches`."""
-    dataset = {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
+    dataset = dataset_for(spec)
     gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision))
     images, labels = synthetic(spec, spec.batch_size * 64)
 
@@ -176,7 +181,7 @@ def timed(step, batch: int, seconds: float, min_steps: int = 2) -> float:
 def ours(name, spec, seconds, precision="float32", jit_compile=None, wait=False):
     """Our GAN through `fit`, timed per step inside one `fit` (see `Clock`): images/s, FLOPs
     per image, and (`wait=True`) the input pipeline's share of a step (`pipeline_seconds`)."""
-    dataset = {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
+    dataset = dataset_for(spec)
     gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision,
                                           jit_compile=jit_compile))
     images, labels = synthetic(spec, spec.batch_size * 8)

@@ -22,6 +22,7 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
+from bench import dataset_for, timed
 
 from ganutils import models, phase_conv, runs, training, xla
 
@@ -37,12 +38,8 @@ def keras_noise(shape, seed):
 
 
 def milliseconds(fn, *args, seconds=1.5):
-    fn(*args), fn(*args)
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        tf.nest.flatten(fn(*args))[0].numpy()
-        n += 1
-    return (time.perf_counter() - t0) / n * 1e3
+    """Milliseconds per call of `fn(*args)`, waiting for its result (`bench.timed`)."""
+    return 1e3 / timed(lambda: tf.nest.flatten(fn(*args))[0].numpy(), 1, seconds)
 
 
 def layers_table():
@@ -64,9 +61,7 @@ def layers_table():
                     times[label] = milliseconds(tf.function(step, jit_compile=True), x)
                 CONVT.by_phases = BY_PHASES
                 shape = "x".join(map(str, x.shape[1:])) + " -> " + "x".join(map(str, y.shape[1:]))
-                in_xla, xla.in_xla = xla.in_xla, lambda: True  # what it picks when compiled
                 picks = "phases" if BY_PHASES(layer, tuple(x.shape)) else "Keras"
-                xla.in_xla = in_xla
                 print(f"{name:16s} {shape:28s} {times['keras']:9.1f} {times['phases']:9.1f}  {picks}",
                       flush=True)
             x = y
@@ -78,7 +73,7 @@ def step_table(names, rounds):
     print(f"\n{'model':16s} {'off ms':>8s} {'phases':>8s} {'both':>8s} {'phases/off':>10s} {'both/off':>8s}")
     for name in names:
         spec = models.get(name)
-        dataset = {28: "mnist", 32: "cifar10"}.get(spec.image_shape[0], "pokemon")
+        dataset = dataset_for(spec)
         images = np.random.default_rng(0).uniform(-1, 1, (spec.batch_size, *spec.image_shape))
         batch = tf.constant(images, tf.float32)
         if spec.conditional:

@@ -185,8 +185,7 @@ def dcgan64_generator(latent_dim=128, image_shape=(64, 64, 3)):
         model.add(Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False))
         model.add(layers.BatchNormalization())
         model.add(layers.Activation("relu"))
-    model.add(Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same",
-                                     activation="tanh"))
+    model.add(Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", activation="tanh"))
     return model
 
 

@@ -61,17 +61,18 @@ class Conv2DTranspose(layers.Conv2DTranspose):
     MIN_FILTERS, MIN_PIXELS = 64, 8192
 
     def by_phases(self, input_shape) -> bool:
+        """Whether this layer, on inputs of `input_shape`, is computed by phases once XLA
+        compiles it (`call` also asks `xla.in_xla()`, false on other backends)."""
         batch, height, width = input_shape[:3]
-        return (keras.backend.backend() == "tensorflow" and self.padding == "same"
-                and self.output_padding is None and self.data_format == "channels_last"
+        return (self.padding == "same" and self.output_padding is None
+                and self.data_format == "channels_last"
                 and all(d == 1 for d in self.dilation_rate)
                 and all(k >= s for k, s in zip(self.kernel_size, self.strides))
                 and None not in (batch, height, width)
-                and self.filters >= self.MIN_FILTERS and batch * height * width >= self.MIN_PIXELS
-                and xla.in_xla())
+                and self.filters >= self.MIN_FILTERS and batch * height * width >= self.MIN_PIXELS)
 
     def call(self, inputs):
-        if not self.by_phases(tuple(inputs.shape)):
+        if not (xla.in_xla() and self.by_phases(tuple(inputs.shape))):
             return super().call(inputs)
         height, width = inputs.shape[1], inputs.shape[2]
         rows = phase_taps(self.kernel_size[0], self.strides[0])
