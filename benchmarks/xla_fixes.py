@@ -1,13 +1,14 @@
-"""What the two XLA workarounds (`ganutils.phase_conv`, `ganutils.xla.normal`) are worth,
-each switched off and on in one process.
+"""What the XLA workarounds (`ganutils.phase_conv`, `ganutils.xla.normal`) are worth, each
+switched off and on in one process.
 
     python benchmarks/xla_fixes.py [--layers] [--models dcgan32 mlp] [--rounds 20]
 
 * `--layers`: every transposed convolution of dcgan32, dcgan64 and dcgan_transpose at its
   notebook batch size, forward and backward under XLA, as Keras's kernel and by phases
   (whichever the layer would pick is marked);
-* one row per model: our compiled train step (XLA, as `fit` runs it) with both workarounds
-  off, with the phases only, and with both, called in turn on one batch for `--rounds`
+* one row per model: our compiled train step (XLA, as `fit` runs it) with the workarounds
+  off, then adding one at a time (transposed convolutions by phases; strided convolutions'
+  input gradients by phases; Threefry noise), called in turn on one batch for `--rounds`
   rounds; medians, and their ratios to "off". Interleaving step by step is what makes the
   ratios hold on this shared, noisy machine: separate timed runs of the same step drifted
   by up to 30% here.
@@ -26,7 +27,7 @@ from bench import dataset_for, timed
 
 from ganutils import models, phase_conv, runs, training, xla
 
-CONVT = phase_conv.Conv2DTranspose
+CONVT, CONV = phase_conv.Conv2DTranspose, phase_conv.Conv2D
 
 
 def keras_kernel(self, input_shape):
@@ -68,9 +69,15 @@ def layers_table():
 
 
 def step_table(names, rounds):
-    variants = {"off": (keras_kernel, keras_noise), "phases": (BY_PHASES, keras_noise),
-                "both": (BY_PHASES, NORMAL)}
-    print(f"\n{'model':16s} {'off ms':>8s} {'phases':>8s} {'both':>8s} {'phases/off':>10s} {'both/off':>8s}")
+    """Each variant adds one workaround to the one before: Keras's kernels and noise ("off"),
+    transposed convolutions by phases, strided convolutions' input gradients by phases,
+    Threefry noise ("all")."""
+    variants = {"off": (keras_kernel, keras_kernel, keras_noise),
+                "convT": (BY_PHASES, keras_kernel, keras_noise),
+                "+conv dx": (BY_PHASES, CONV_BY_PHASES, keras_noise),
+                "all": (BY_PHASES, CONV_BY_PHASES, NORMAL)}
+    print(f"\n{'model':16s} " + " ".join(f"{label:>8s}" for label in variants)
+          + " " + " ".join(f"{label + '/off':>12s}" for label in list(variants)[1:]) + "   (ms per step)")
     for name in names:
         spec = models.get(name)
         dataset = dataset_for(spec)
@@ -79,13 +86,13 @@ def step_table(names, rounds):
         if spec.conditional:
             batch = (batch, tf.constant(np.arange(spec.batch_size) % 10))
         steps = {}
-        for label, (pick, noise) in variants.items():  # each traced with its choices
-            CONVT.by_phases, xla.normal = pick, noise
+        for label, (pick, pick_conv, noise) in variants.items():  # each traced with its choices
+            CONVT.by_phases, CONV.by_phases, xla.normal = pick, pick_conv, noise
             gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset))
             gan.build_optimizers()
             steps[label] = tf.function(gan.train_step, jit_compile=True)
             steps[label](batch), steps[label](batch)
-        CONVT.by_phases, xla.normal = BY_PHASES, NORMAL
+        CONVT.by_phases, CONV.by_phases, xla.normal = BY_PHASES, CONV_BY_PHASES, NORMAL
         times = {label: [] for label in variants}
         for _ in range(rounds):
             for label, step in steps.items():
@@ -93,11 +100,11 @@ def step_table(names, rounds):
                 step(batch)["d_loss"].numpy()
                 times[label].append(time.perf_counter() - t0)
         ms = {label: 1e3 * statistics.median(t) for label, t in times.items()}
-        print(f"{name:16s} {ms['off']:8.1f} {ms['phases']:8.1f} {ms['both']:8.1f} "
-              f"{ms['off'] / ms['phases']:10.2f} {ms['off'] / ms['both']:8.2f}", flush=True)
+        print(f"{name:16s} " + " ".join(f"{ms[label]:8.1f}" for label in variants) + " "
+              + " ".join(f"{ms['off'] / ms[label]:12.2f}" for label in list(variants)[1:]), flush=True)
 
 
-BY_PHASES, NORMAL = CONVT.by_phases, xla.normal
+BY_PHASES, CONV_BY_PHASES, NORMAL = CONVT.by_phases, CONV.by_phases, xla.normal
 assert training.xla is xla  # the GAN draws its noise through this module
 
 

@@ -16,7 +16,7 @@ import keras
 from keras import layers
 
 from .errors import check_choice
-from .phase_conv import Conv2DTranspose  # Keras's layer, faster under XLA (see phase_conv)
+from .phase_conv import Conv2D, Conv2DTranspose  # Keras's layers, faster under XLA (see phase_conv)
 
 
 def _lrelu():
@@ -53,10 +53,10 @@ def dcgan_upsample_generator(latent_dim=100, image_shape=(28, 28, 1)):
     ], name="dcgan_upsample_generator")
     for filters in (128, 64):
         model.add(layers.UpSampling2D())
-        model.add(layers.Conv2D(filters, 3, padding="same"))
+        model.add(Conv2D(filters, 3, padding="same"))
         model.add(layers.BatchNormalization(momentum=0.8))
         model.add(layers.Activation("relu"))
-    model.add(layers.Conv2D(image_shape[-1], 3, padding="same", activation="tanh"))
+    model.add(Conv2D(image_shape[-1], 3, padding="same", activation="tanh"))
     return model
 
 
@@ -64,13 +64,13 @@ def dcgan_upsample_discriminator(image_shape=(28, 28, 1)):
     """Seed 002 DCGAN discriminator: strided 3x3 convs 32-64-128-256, BN, LeakyReLU, dropout 0.25."""
     return keras.Sequential([
         keras.Input(image_shape),
-        layers.Conv2D(32, 3, strides=2, padding="same"), _lrelu(), layers.Dropout(0.25),
-        layers.Conv2D(64, 3, strides=2, padding="same"),
+        Conv2D(32, 3, strides=2, padding="same"), _lrelu(), layers.Dropout(0.25),
+        Conv2D(64, 3, strides=2, padding="same"),
         layers.ZeroPadding2D(((0, 1), (0, 1))),
         layers.BatchNormalization(momentum=0.8), _lrelu(), layers.Dropout(0.25),
-        layers.Conv2D(128, 3, strides=2, padding="same"),
+        Conv2D(128, 3, strides=2, padding="same"),
         layers.BatchNormalization(momentum=0.8), _lrelu(), layers.Dropout(0.25),
-        layers.Conv2D(256, 3, strides=1, padding="same"),
+        Conv2D(256, 3, strides=1, padding="same"),
         layers.BatchNormalization(momentum=0.8), _lrelu(), layers.Dropout(0.25),
         layers.Flatten(), layers.Dense(1),
     ], name="dcgan_upsample_discriminator")
@@ -97,8 +97,8 @@ def dcgan_transpose_discriminator(image_shape=(28, 28, 1)):
     """Seed 004's companion discriminator: Conv 32 and 64 5x5/2 with LeakyReLU 0.2, Dense 512."""
     return keras.Sequential([
         keras.Input(image_shape),
-        layers.Conv2D(32, 5, strides=2, padding="same"), _lrelu(),
-        layers.Conv2D(64, 5, strides=2, padding="same"), _lrelu(),
+        Conv2D(32, 5, strides=2, padding="same"), _lrelu(),
+        Conv2D(64, 5, strides=2, padding="same"), _lrelu(),
         layers.Flatten(), layers.Dense(512), _lrelu(), layers.Dense(1),
     ], name="dcgan_transpose_discriminator")
 
@@ -140,7 +140,7 @@ def dcgan32_generator(latent_dim=100, image_shape=(32, 32, 3)):
     for _ in range(3):
         model.add(Conv2DTranspose(128, 4, strides=2, padding="same"))
         model.add(_lrelu())
-    model.add(layers.Conv2D(image_shape[-1], 3, padding="same", activation="tanh"))
+    model.add(Conv2D(image_shape[-1], 3, padding="same", activation="tanh"))
     return model
 
 
@@ -149,10 +149,10 @@ def dcgan32_discriminator(image_shape=(32, 32, 3)):
     dropout 0.4 before the logit."""
     return keras.Sequential([
         keras.Input(image_shape),
-        layers.Conv2D(64, 3, padding="same"), _lrelu(),
-        layers.Conv2D(128, 3, strides=2, padding="same"), _lrelu(),
-        layers.Conv2D(128, 3, strides=2, padding="same"), _lrelu(),
-        layers.Conv2D(256, 3, strides=2, padding="same"), _lrelu(),
+        Conv2D(64, 3, padding="same"), _lrelu(),
+        Conv2D(128, 3, strides=2, padding="same"), _lrelu(),
+        Conv2D(128, 3, strides=2, padding="same"), _lrelu(),
+        Conv2D(256, 3, strides=2, padding="same"), _lrelu(),
         layers.Flatten(), layers.Dropout(0.4), layers.Dense(1),
     ], name="dcgan32_discriminator")
 
@@ -162,7 +162,7 @@ def maxpool32_discriminator(image_shape=(32, 32, 3)):
     LeakyReLU 0.2, dropout 0.4 before the logit."""
     model = keras.Sequential([keras.Input(image_shape)], name="maxpool32_discriminator")
     for i, filters in enumerate((64, 128, 128, 256)):
-        model.add(layers.Conv2D(filters, 3, padding="same"))
+        model.add(Conv2D(filters, 3, padding="same"))
         model.add(_lrelu())
         if i < 3:
             model.add(layers.MaxPooling2D())
@@ -193,7 +193,7 @@ def dcgan64_discriminator(image_shape=(64, 64, 3)):
     """DCGAN discriminator for 64x64: 4x4/2 convs 64-128-256-512, LeakyReLU 0.2, one logit."""
     model = keras.Sequential([keras.Input(image_shape)], name="dcgan64_discriminator")
     for filters in (64, 128, 256, 512):
-        model.add(layers.Conv2D(filters, 4, strides=2, padding="same"))
+        model.add(Conv2D(filters, 4, strides=2, padding="same"))
         model.add(_lrelu())
     model.add(layers.Flatten())
     model.add(layers.Dense(1))

@@ -1,4 +1,5 @@
-"""`Conv2DTranspose` computed as stride-1 convolutions, one per output phase.
+"""`Conv2DTranspose` computed as stride-1 convolutions, one per output phase; and `Conv2D`
+whose input gradient (a transposed convolution) is computed the same way.
 
 A transposed convolution with stride s writes every output pixel from a few kernel taps
 only: the pixels at rows s*u + a (and columns s*v + c) use the taps a + pad, a + pad - s,
@@ -26,6 +27,12 @@ filters and at least 8,192 input pixels per batch (batch x height x width); that
 picks exactly the faster column above. Without XLA, TensorFlow's own kernel is the faster
 one (dcgan32's largest layer: 73 GFLOP/s against 63 by phases), so phases are used only
 while XLA compiles the step; elsewhere, and on other backends, the layer is Keras's.
+
+A strided `Conv2D`'s input gradient is such a transposed convolution too: for dcgan32's
+discriminator (batch 128) XLA took 177 ms for its 32x32x64 -> 16x16x128 layer's forward
+pass and input gradient, 137 by phases, and 67 against 37 for the 16x16x128 -> 8x8x128
+one (medians of 25 interleaved calls). In the whole compiled train step that made dcgan32
+1.13-1.15x and dcgan64 1.12-1.13x faster (`benchmarks/xla_fixes.py`).
 """
 
 from __future__ import annotations
@@ -51,6 +58,33 @@ def phase_taps(kernel_size: int, stride: int) -> list[tuple[int, list[int]]]:
     return phases
 
 
+def transpose_by_phases(inputs, kernel, strides):
+    """The 'same' transposed convolution of `inputs` (batch, h, w, in) with `kernel`
+    (kh, kw, out, in), as Keras's `Conv2DTranspose` lays it out, to (batch, s*h, s*w, out):
+    one stride-1 convolution per output phase, interleaved."""
+    height, width = inputs.shape[1], inputs.shape[2]
+    rows = phase_taps(kernel.shape[0], strides[0])
+    cols = phase_taps(kernel.shape[1], strides[1])
+    # Pad once so that every phase's window lies inside the input.
+    top = max(0, *(-off for off, _ in rows))
+    bottom = max(0, *(off + len(t) - 1 for off, t in rows))
+    left = max(0, *(-off for off, _ in cols))
+    right = max(0, *(off + len(t) - 1 for off, t in cols))
+    x = ops.pad(inputs, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    kernel = ops.transpose(kernel, (0, 1, 3, 2))  # (kh, kw, in, out) for ops.conv
+    out_rows = []
+    for row_off, row_taps in rows:
+        out_cols = []
+        for col_off, col_taps in cols:
+            k = ops.take(ops.take(kernel, row_taps, axis=0), col_taps, axis=1)
+            window = x[:, top + row_off: top + row_off + height + len(row_taps) - 1,
+                       left + col_off: left + col_off + width + len(col_taps) - 1]
+            out_cols.append(ops.conv(window, k, padding="valid"))
+        out_rows.append(ops.stack(out_cols, axis=3))  # (batch, h, w, s_w, out)
+    return ops.reshape(ops.stack(out_rows, axis=2),  # (batch, h, s_h, w, s_w, out)
+                       (-1, height * strides[0], width * strides[1], kernel.shape[-1]))
+
+
 @keras.saving.register_keras_serializable(package="ganutils")
 class Conv2DTranspose(layers.Conv2DTranspose):
     """Keras's `Conv2DTranspose` (same arguments, weights and outputs), computed by output
@@ -74,27 +108,58 @@ class Conv2DTranspose(layers.Conv2DTranspose):
     def call(self, inputs):
         if not (xla.in_xla() and self.by_phases(tuple(inputs.shape))):
             return super().call(inputs)
-        height, width = inputs.shape[1], inputs.shape[2]
-        rows = phase_taps(self.kernel_size[0], self.strides[0])
-        cols = phase_taps(self.kernel_size[1], self.strides[1])
-        # Pad once so that every phase's window lies inside the input.
-        top = max(0, *(-off for off, _ in rows))
-        bottom = max(0, *(off + len(t) - 1 for off, t in rows))
-        left = max(0, *(-off for off, _ in cols))
-        right = max(0, *(off + len(t) - 1 for off, t in cols))
-        x = ops.pad(inputs, ((0, 0), (top, bottom), (left, right), (0, 0)))
-        kernel = ops.transpose(self.kernel, (0, 1, 3, 2))  # (kh, kw, in, out) for ops.conv
-        out_rows = []
-        for row_off, row_taps in rows:
-            out_cols = []
-            for col_off, col_taps in cols:
-                k = ops.take(ops.take(kernel, row_taps, axis=0), col_taps, axis=1)
-                window = x[:, top + row_off: top + row_off + height + len(row_taps) - 1,
-                           left + col_off: left + col_off + width + len(col_taps) - 1]
-                out_cols.append(ops.conv(window, k, padding="valid"))
-            out_rows.append(ops.stack(out_cols, axis=3))  # (batch, h, w, s_w, filters)
-        outputs = ops.reshape(ops.stack(out_rows, axis=2),  # (batch, h, s_h, w, s_w, filters)
-                              (-1, height * self.strides[0], width * self.strides[1], self.filters))
+        outputs = transpose_by_phases(inputs, self.kernel, self.strides)
         if self.use_bias:
             outputs = outputs + self.bias
         return self.activation(outputs) if self.activation is not None else outputs
+
+
+@keras.saving.register_keras_serializable(package="ganutils")
+class Conv2D(layers.Conv2D):
+    """Keras's `Conv2D` (same arguments, weights and outputs) whose input gradient, for a
+    strided 'same' convolution under XLA on TensorFlow, is computed by phases
+    (`convolution_with_phase_gradient`).
+
+    That gradient is a transposed convolution, as slow under XLA on a CPU as the layer
+    above. A discriminator needs it for every strided layer but the first, on real and on
+    fake images, and once more to pass the generator its gradient. Used where it passes
+    `Conv2DTranspose`'s size rule (at least 64 input channels, 8,192 output pixels per
+    batch) and the stride divides the input's height and width."""
+
+    MIN_CHANNELS, MIN_PIXELS = Conv2DTranspose.MIN_FILTERS, Conv2DTranspose.MIN_PIXELS
+
+    def by_phases(self, input_shape) -> bool:
+        """Whether the input gradient is computed by phases once XLA compiles the layer
+        (`convolution_op` also asks `xla.in_xla()`, false on other backends)."""
+        batch, height, width, channels = input_shape
+        sh, sw = self.strides
+        return (self.padding == "same" and self.data_format == "channels_last"
+                and self.groups == 1 and all(d == 1 for d in self.dilation_rate)
+                and (sh > 1 or sw > 1)
+                and all(k >= s for k, s in zip(self.kernel_size, self.strides))
+                and None not in (batch, height, width) and height % sh == 0 and width % sw == 0
+                and channels >= self.MIN_CHANNELS
+                and batch * (height // sh) * (width // sw) >= self.MIN_PIXELS)
+
+    def convolution_op(self, inputs, kernel):
+        if not (xla.in_xla() and self.by_phases(tuple(inputs.shape))):
+            return super().convolution_op(inputs, kernel)
+        return convolution_with_phase_gradient(inputs, ops.cast(kernel, inputs.dtype),
+                                               tuple(self.strides))
+
+
+def convolution_with_phase_gradient(inputs, kernel, strides):
+    """`ops.conv(inputs, kernel, strides, padding="same")` (TensorFlow), whose input gradient
+    is `transpose_by_phases`; the kernel's gradient is TensorFlow's."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def conv(x, k):
+        def grad(dy):
+            dk = tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=tf.shape(k), out_backprop=dy,
+                                                 strides=(1, *strides, 1), padding="SAME")
+            return transpose_by_phases(dy, k, strides), dk
+        return ops.conv(x, k, strides, padding="same"), grad
+
+    return conv(inputs, kernel)
+

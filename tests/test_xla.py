@@ -1,6 +1,7 @@
 """What steps around XLA's slow CPU lowerings: the transposed convolution computed by
-output phases equals Keras's and is used only where it was measured faster (under XLA, for
-large layers); the noise drawn with Threefry under XLA is standard normal noise."""
+output phases, and the strided convolution whose input gradient is, equal Keras's and are
+used only where they were measured faster (under XLA, for large layers); the noise drawn
+with Threefry under XLA is standard normal noise."""
 
 from __future__ import annotations
 
@@ -27,7 +28,23 @@ def _pair(kernel, strides, filters, shape):
     return ref, ours, x
 
 
-def _forward_and_gradients(layer, x, jit):
+def _conv_pair(kernel, strides, filters, shape):
+    keras.utils.set_random_seed(0)
+    ref = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", activation="tanh")
+    ours = phase_conv.Conv2D(filters, kernel, strides=strides, padding="same", activation="tanh")
+    x = tf.random.normal((2, *shape))
+    ref(x), ours(x)
+    ours.set_weights(ref.get_weights())
+    return ref, ours, x
+
+
+def _op_types(fn, x):
+    return {op.type for op in fn.get_concrete_function(x).graph.get_operations()}
+
+
+def _forward_and_gradients(layer, x, jit, backward_ops=False):
+    """The output and the gradients for input, kernel and bias, and the op types that the
+    compiled forward pass (or with `backward_ops`, forward and backward) runs."""
     @tf.function(jit_compile=jit)
     def step(x):
         with tf.GradientTape() as tape:
@@ -36,8 +53,7 @@ def _forward_and_gradients(layer, x, jit):
             loss = tf.reduce_sum(y * tf.sin(y + 1.0))
         return [y] + tape.gradient(loss, [x] + layer.trainable_variables)
     forward = tf.function(lambda x: layer(x), jit_compile=jit)  # what the layer runs as
-    ops = {op.type for op in forward.get_concrete_function(x).graph.get_operations()}
-    return [t.numpy() for t in step(x)], ops
+    return [t.numpy() for t in step(x)], _op_types(step if backward_ops else forward, x)
 
 
 @pytest.mark.parametrize("kernel,strides", [(4, 2), (5, 2), (3, 2), (3, 1), (5, 3), ((4, 5), (2, 3))])
@@ -53,6 +69,36 @@ def test_phases_equal_keras_outputs_and_gradients(monkeypatch, kernel, strides):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5 * np.abs(w).max())
 
 
+@pytest.mark.parametrize("kernel,strides", [(3, 2), (4, 2), (5, 2), ((5, 4), (2, 3))])
+def test_strided_conv_gradient_by_phases_equals_keras(monkeypatch, kernel, strides):
+    monkeypatch.setattr(phase_conv.Conv2D, "MIN_CHANNELS", 0)
+    monkeypatch.setattr(phase_conv.Conv2D, "MIN_PIXELS", 0)
+    ref, ours, x = _conv_pair(kernel, strides, 5, (8, 6, 3))
+    want, ref_ops = _forward_and_gradients(ref, x, jit=True, backward_ops=True)
+    got, our_ops = _forward_and_gradients(ours, x, jit=True, backward_ops=True)
+    assert "Conv2DBackpropInput" in ref_ops and "Conv2DBackpropInput" not in our_ops  # phases ran
+    for w, g in zip(want, got):  # output, d/dinput, d/dkernel, d/dbias
+        assert w.shape == g.shape
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5 * np.abs(w).max())
+
+
+def test_strided_conv_keeps_keras_gradient_where_phases_do_not_apply(monkeypatch):
+    """Small layers; no XLA; a stride that does not divide the input (7 -> 4 pixels: the
+    phases' transposed convolution would give back 8); stride 1 (no transposed conv)."""
+    _, ours, x = _conv_pair(3, 2, 5, (8, 6, 3))
+    assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, True, backward_ops=True)[1]
+    monkeypatch.setattr(phase_conv.Conv2D, "MIN_CHANNELS", 0)
+    monkeypatch.setattr(phase_conv.Conv2D, "MIN_PIXELS", 0)
+    assert ours.by_phases((2, 8, 6, 3))
+    assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, False, backward_ops=True)[1]
+    assert not ours.by_phases((2, 7, 6, 3))
+    ref, odd, x = _conv_pair(3, 2, 5, (7, 6, 3))
+    want, _ = _forward_and_gradients(ref, x, jit=True)
+    for w, g in zip(want, _forward_and_gradients(odd, x, jit=True)[0]):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    assert not phase_conv.Conv2D(5, 3, padding="same").by_phases((2, 8, 6, 3))
+
+
 def test_keras_kernel_without_xla_and_for_small_layers(monkeypatch):
     _, ours, x = _pair(4, 2, 5, (7, 6, 3))
     assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, jit=True)[1]  # too small
@@ -62,14 +108,15 @@ def test_keras_kernel_without_xla_and_for_small_layers(monkeypatch):
     assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, jit=False)[1]  # no XLA
 
 
-def test_checkpoints_of_keras_layers_load_and_generators_round_trip(tmp_path):
-    """Weights saved from Keras's layer (runs started before this layer existed) load into
-    ours, and a generator with it saves and loads as `.keras`."""
+@pytest.mark.parametrize("name", ["Conv2DTranspose", "Conv2D"])
+def test_checkpoints_of_keras_layers_load_and_generators_round_trip(tmp_path, name):
+    """Weights saved from Keras's layers (runs started before ours existed) load into
+    ours, and a generator with them saves and loads as `.keras`."""
     def net(layer_class):
         keras.utils.set_random_seed(1)
         return keras.Sequential([keras.Input((4, 4, 8)),
                                  layer_class(6, 4, strides=2, padding="same")])
-    old, new = net(keras.layers.Conv2DTranspose), net(phase_conv.Conv2DTranspose)
+    old, new = net(getattr(keras.layers, name)), net(getattr(phase_conv, name))
     old.save_weights(tmp_path / "old.weights.h5")
     new.load_weights(tmp_path / "old.weights.h5")
     x = np.random.default_rng(0).normal(size=(3, 4, 4, 8)).astype("float32")
