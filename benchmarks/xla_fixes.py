@@ -1,5 +1,5 @@
-"""What the XLA workarounds (`ganutils.phase_conv`, `ganutils.xla.normal`) are worth, each
-switched off and on in one process.
+"""What the XLA workarounds (`ganutils.phase_conv`, `ganutils.xla`) are worth, each switched
+off and on in one process.
 
     python benchmarks/xla_fixes.py [--layers] [--models dcgan32 mlp] [--rounds 20]
 
@@ -8,10 +8,10 @@ switched off and on in one process.
   (whichever the layer would pick is marked);
 * one row per model: our compiled train step (XLA, as `fit` runs it) with the workarounds
   off, then adding one at a time (transposed convolutions by phases; strided convolutions'
-  input gradients by phases; Threefry noise), called in turn on one batch for `--rounds`
-  rounds; medians, and their ratios to "off". Interleaving step by step is what makes the
-  ratios hold on this shared, noisy machine: separate timed runs of the same step drifted
-  by up to 30% here.
+  input gradients by phases; max-pooling as a reshape; Threefry noise), called in turn on
+  one batch for `--rounds` rounds; medians, and their ratios to "off". Interleaving step
+  by step is what makes the ratios hold on this shared, noisy machine: separate timed runs
+  of the same step drifted by up to 30% here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bench import dataset_for, timed
 
 from ganutils import models, phase_conv, runs, training, xla
 
-CONVT, CONV = phase_conv.Conv2DTranspose, phase_conv.Conv2D
+CONVT, CONV, POOL = phase_conv.Conv2DTranspose, phase_conv.Conv2D, xla.MaxPooling2D
 
 
 def keras_kernel(self, input_shape):
@@ -71,11 +71,12 @@ def layers_table():
 def step_table(names, rounds):
     """Each variant adds one workaround to the one before: Keras's kernels and noise ("off"),
     transposed convolutions by phases, strided convolutions' input gradients by phases,
-    Threefry noise ("all")."""
-    variants = {"off": (keras_kernel, keras_kernel, keras_noise),
-                "convT": (BY_PHASES, keras_kernel, keras_noise),
-                "+conv dx": (BY_PHASES, CONV_BY_PHASES, keras_noise),
-                "all": (BY_PHASES, CONV_BY_PHASES, NORMAL)}
+    max-pooling as a reshape, Threefry noise ("all")."""
+    variants = {"off": (keras_kernel, keras_kernel, keras_kernel, keras_noise),
+                "convT": (BY_PHASES, keras_kernel, keras_kernel, keras_noise),
+                "+conv dx": (BY_PHASES, CONV_BY_PHASES, keras_kernel, keras_noise),
+                "+pool": (BY_PHASES, CONV_BY_PHASES, TILES, keras_noise),
+                "all": (BY_PHASES, CONV_BY_PHASES, TILES, NORMAL)}
     print(f"\n{'model':16s} " + " ".join(f"{label:>8s}" for label in variants)
           + " " + " ".join(f"{label + '/off':>12s}" for label in list(variants)[1:]) + "   (ms per step)")
     for name in names:
@@ -86,13 +87,13 @@ def step_table(names, rounds):
         if spec.conditional:
             batch = (batch, tf.constant(np.arange(spec.batch_size) % 10))
         steps = {}
-        for label, (pick, pick_conv, noise) in variants.items():  # each traced with its choices
-            CONVT.by_phases, CONV.by_phases, xla.normal = pick, pick_conv, noise
+        for label, (pick, pick_conv, tiles, noise) in variants.items():  # traced with its choices
+            CONVT.by_phases, CONV.by_phases, POOL.tiles, xla.normal = pick, pick_conv, tiles, noise
             gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset))
             gan.build_optimizers()
             steps[label] = tf.function(gan.train_step, jit_compile=True)
             steps[label](batch), steps[label](batch)
-        CONVT.by_phases, CONV.by_phases, xla.normal = BY_PHASES, CONV_BY_PHASES, NORMAL
+        CONVT.by_phases, CONV.by_phases, POOL.tiles, xla.normal = BY_PHASES, CONV_BY_PHASES, TILES, NORMAL
         times = {label: [] for label in variants}
         for _ in range(rounds):
             for label, step in steps.items():
@@ -104,7 +105,7 @@ def step_table(names, rounds):
               + " ".join(f"{ms['off'] / ms[label]:12.2f}" for label in list(variants)[1:]), flush=True)
 
 
-BY_PHASES, CONV_BY_PHASES, NORMAL = CONVT.by_phases, CONV.by_phases, xla.normal
+BY_PHASES, CONV_BY_PHASES, TILES, NORMAL = CONVT.by_phases, CONV.by_phases, POOL.tiles, xla.normal
 assert training.xla is xla  # the GAN draws its noise through this module
 
 

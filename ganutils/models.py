@@ -17,6 +17,7 @@ from keras import layers
 
 from .errors import check_choice
 from .phase_conv import Conv2D, Conv2DTranspose  # Keras's layers, faster under XLA (see phase_conv)
+from .xla import MaxPooling2D  # likewise
 
 
 def _lrelu():
@@ -165,7 +166,7 @@ def maxpool32_discriminator(image_shape=(32, 32, 3)):
         model.add(Conv2D(filters, 3, padding="same"))
         model.add(_lrelu())
         if i < 3:
-            model.add(layers.MaxPooling2D())
+            model.add(MaxPooling2D())
     model.add(layers.Flatten())
     model.add(layers.Dropout(0.4))
     model.add(layers.Dense(1))

@@ -1,16 +1,17 @@
-"""Two things XLA on a CPU does slowly under TensorFlow, and how we step around them.
+"""Things XLA on a CPU does slowly under TensorFlow, and how we step around them.
 
 `jit_compile` (XLA) is our default: it fuses the many small ops of a GAN step and was
-1.07-1.48x faster for every model on the 2-core CPU. Two of its lowerings are slow there:
-transposed convolutions (see `phase_conv`) and TensorFlow's default random-number
-algorithm, Philox, which XLA's CPU backend computes element by element: 147-240 ms for
-524,288 uniform numbers, against 4 ms with the Threefry algorithm under XLA (TensorFlow's
-non-XLA kernels have Philox only, and are fast).
+1.07-1.48x faster for every model on the 2-core CPU. Some of its lowerings are slow there:
+transposed convolutions (see `phase_conv`); TensorFlow's default random-number algorithm,
+Philox, which XLA's CPU backend computes element by element: 147-240 ms for 524,288
+uniform numbers, against 4 ms with the Threefry algorithm under XLA (TensorFlow's non-XLA
+kernels have Philox only, and are fast); and max-pooling's gradient (`MaxPooling2D`).
 """
 
 from __future__ import annotations
 
 import keras
+from keras import layers, ops
 
 
 def in_xla() -> bool:
@@ -38,3 +39,30 @@ def normal(shape, seed: keras.random.SeedGenerator):
     state = seed.next()  # what keras.random.normal would use, cast as Keras casts it
     state = tf.cast(tf.math.floormod(state, tf.int32.max - 1), tf.int32)
     return tf.random.stateless_normal(shape, seed=state, alg="threefry")
+
+
+@keras.saving.register_keras_serializable(package="ganutils")
+class MaxPooling2D(layers.MaxPooling2D):
+    """Keras's `MaxPooling2D` (same arguments and outputs); under XLA, windows that tile the
+    image (stride = pool size, sizes divisible) are pooled as a reshape and a maximum.
+
+    XLA on a CPU computes the pooling op's gradient (a "select and scatter") slowly: 191 ms
+    forward and backward for 32x32x64 at batch 128, 78 as a reshape and a maximum, whose
+    gradient is element-wise (median of 20 interleaved calls); maxpool32's whole step went
+    1.26x faster. The one difference: where a window holds several equal maxima the
+    gradient is split between them instead of going to the first, equally a gradient
+    of the maximum, and an exact tie is rare after a convolution."""
+
+    def tiles(self, input_shape) -> bool:
+        _, height, width, _ = input_shape
+        return (self.data_format == "channels_last" and tuple(self.strides) == tuple(self.pool_size)
+                and None not in (height, width)
+                and height % self.pool_size[0] == 0 and width % self.pool_size[1] == 0)
+
+    def call(self, inputs):
+        if not (in_xla() and self.tiles(tuple(inputs.shape))):
+            return super().call(inputs)
+        _, height, width, channels = inputs.shape
+        ph, pw = self.pool_size
+        windows = ops.reshape(inputs, (-1, height // ph, ph, width // pw, pw, channels))
+        return ops.max(windows, axis=(2, 4))

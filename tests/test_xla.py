@@ -1,7 +1,8 @@
 """What steps around XLA's slow CPU lowerings: the transposed convolution computed by
 output phases, and the strided convolution whose input gradient is, equal Keras's and are
-used only where they were measured faster (under XLA, for large layers); the noise drawn
-with Threefry under XLA is standard normal noise."""
+used only where they were measured faster (under XLA, for large layers); so does the
+max-pooling computed as a reshape; the noise drawn with Threefry under XLA is standard
+normal noise."""
 
 from __future__ import annotations
 
@@ -97,6 +98,41 @@ def test_strided_conv_keeps_keras_gradient_where_phases_do_not_apply(monkeypatch
     for w, g in zip(want, _forward_and_gradients(odd, x, jit=True)[0]):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
     assert not phase_conv.Conv2D(5, 3, padding="same").by_phases((2, 8, 6, 3))
+
+
+def _pool_step(layer, x, jit):
+    @tf.function(jit_compile=jit)
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(y * tf.sin(y + 1.0))
+        return y, tape.gradient(loss, x)
+    return [t.numpy() for t in step(x)], _op_types(step, x)
+
+
+def test_max_pooling_as_reshape_equals_keras_under_xla():
+    x = tf.random.normal((2, 8, 6, 3))
+    want, ref_ops = _pool_step(keras.layers.MaxPooling2D(), x, jit=True)
+    got, our_ops = _pool_step(xla.MaxPooling2D(), x, jit=True)
+    assert "MaxPool" in ref_ops and not {t for t in our_ops if t.startswith("MaxPool")}
+    for w, g in zip(want, got):  # output, d/dinput
+        assert w.shape == g.shape
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
+    # Ties: the gradient is shared between equal maxima, its sum per window unchanged.
+    (y, grad), _ = _pool_step(xla.MaxPooling2D(), tf.zeros((1, 4, 4, 2)), jit=True)
+    np.testing.assert_allclose(grad, np.full((1, 4, 4, 2), np.sin(1.0) / 4), rtol=1e-6)
+
+
+def test_max_pooling_keeps_keras_op_where_windows_do_not_tile():
+    x = tf.random.normal((2, 7, 6, 3))
+    for layer, jit in ((xla.MaxPooling2D(), False), (xla.MaxPooling2D(), True),
+                       (xla.MaxPooling2D(pool_size=3, strides=2), True)):
+        want, _ = _pool_step(keras.layers.MaxPooling2D(layer.pool_size, layer.strides), x, jit)
+        got, ops = _pool_step(layer, x, jit)
+        assert "MaxPool" in ops  # no XLA; 7 rows in windows of 2; overlapping windows
+        for w, g in zip(want, got):
+            np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
 
 
 def test_keras_kernel_without_xla_and_for_small_layers(monkeypatch):
