@@ -32,7 +32,7 @@ A strided `Conv2D`'s input gradient is such a transposed convolution too: for dc
 discriminator (batch 128) XLA took 177 ms for its 32x32x64 -> 16x16x128 layer's forward
 pass and input gradient, 137 by phases, and 67 against 37 for the 16x16x128 -> 8x8x128
 one (medians of 25 interleaved calls). In the whole compiled train step that made dcgan32
-1.13-1.15x and dcgan64 1.12-1.13x faster (`benchmarks/xla_fixes.py`).
+1.13-1.17x and dcgan64 1.12-1.13x faster (`benchmarks/xla_fixes.py`, three runs).
 """
 
 from __future__ import annotations
