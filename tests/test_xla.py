@@ -17,22 +17,11 @@ pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                                 reason="the phases are TensorFlow-only")
 
 
-def _pair(kernel, strides, filters, shape):
+def _pair(kernel, strides, filters, shape, name="Conv2DTranspose"):
+    """Keras's layer `name` and ours, with the same weights, and an input batch."""
     keras.utils.set_random_seed(0)
-    ref = keras.layers.Conv2DTranspose(filters, kernel, strides=strides, padding="same",
-                                       activation="tanh")
-    ours = phase_conv.Conv2DTranspose(filters, kernel, strides=strides, padding="same",
-                                      activation="tanh")
-    x = tf.random.normal((2, *shape))
-    ref(x), ours(x)
-    ours.set_weights(ref.get_weights())
-    return ref, ours, x
-
-
-def _conv_pair(kernel, strides, filters, shape):
-    keras.utils.set_random_seed(0)
-    ref = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", activation="tanh")
-    ours = phase_conv.Conv2D(filters, kernel, strides=strides, padding="same", activation="tanh")
+    ref, ours = (getattr(module, name)(filters, kernel, strides=strides, padding="same",
+                                       activation="tanh") for module in (keras.layers, phase_conv))
     x = tf.random.normal((2, *shape))
     ref(x), ours(x)
     ours.set_weights(ref.get_weights())
@@ -44,8 +33,9 @@ def _op_types(fn, x):
 
 
 def _forward_and_gradients(layer, x, jit, backward_ops=False):
-    """The output and the gradients for input, kernel and bias, and the op types that the
-    compiled forward pass (or with `backward_ops`, forward and backward) runs."""
+    """The output and the gradients for the input and the layer's weights (kernel, bias),
+    and the op types that the compiled forward pass (or with `backward_ops`, forward and
+    backward) runs."""
     @tf.function(jit_compile=jit)
     def step(x):
         with tf.GradientTape() as tape:
@@ -74,7 +64,7 @@ def test_phases_equal_keras_outputs_and_gradients(monkeypatch, kernel, strides):
 def test_strided_conv_gradient_by_phases_equals_keras(monkeypatch, kernel, strides):
     monkeypatch.setattr(phase_conv.Conv2D, "MIN_CHANNELS", 0)
     monkeypatch.setattr(phase_conv.Conv2D, "MIN_PIXELS", 0)
-    ref, ours, x = _conv_pair(kernel, strides, 5, (8, 6, 3))
+    ref, ours, x = _pair(kernel, strides, 5, (8, 6, 3), "Conv2D")
     want, ref_ops = _forward_and_gradients(ref, x, jit=True, backward_ops=True)
     got, our_ops = _forward_and_gradients(ours, x, jit=True, backward_ops=True)
     assert "Conv2DBackpropInput" in ref_ops and "Conv2DBackpropInput" not in our_ops  # phases ran
@@ -86,41 +76,31 @@ def test_strided_conv_gradient_by_phases_equals_keras(monkeypatch, kernel, strid
 def test_strided_conv_keeps_keras_gradient_where_phases_do_not_apply(monkeypatch):
     """Small layers; no XLA; a stride that does not divide the input (7 -> 4 pixels: the
     phases' transposed convolution would give back 8); stride 1 (no transposed conv)."""
-    _, ours, x = _conv_pair(3, 2, 5, (8, 6, 3))
+    _, ours, x = _pair(3, 2, 5, (8, 6, 3), "Conv2D")
     assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, True, backward_ops=True)[1]
     monkeypatch.setattr(phase_conv.Conv2D, "MIN_CHANNELS", 0)
     monkeypatch.setattr(phase_conv.Conv2D, "MIN_PIXELS", 0)
     assert ours.by_phases((2, 8, 6, 3))
     assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, False, backward_ops=True)[1]
     assert not ours.by_phases((2, 7, 6, 3))
-    ref, odd, x = _conv_pair(3, 2, 5, (7, 6, 3))
+    ref, odd, x = _pair(3, 2, 5, (7, 6, 3), "Conv2D")
     want, _ = _forward_and_gradients(ref, x, jit=True)
     for w, g in zip(want, _forward_and_gradients(odd, x, jit=True)[0]):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
     assert not phase_conv.Conv2D(5, 3, padding="same").by_phases((2, 8, 6, 3))
 
 
-def _pool_step(layer, x, jit):
-    @tf.function(jit_compile=jit)
-    def step(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = layer(x)
-            loss = tf.reduce_sum(y * tf.sin(y + 1.0))
-        return y, tape.gradient(loss, x)
-    return [t.numpy() for t in step(x)], _op_types(step, x)
-
-
 def test_max_pooling_as_reshape_equals_keras_under_xla():
     x = tf.random.normal((2, 8, 6, 3))
-    want, ref_ops = _pool_step(keras.layers.MaxPooling2D(), x, jit=True)
-    got, our_ops = _pool_step(xla.MaxPooling2D(), x, jit=True)
+    want, ref_ops = _forward_and_gradients(keras.layers.MaxPooling2D(), x, True, backward_ops=True)
+    got, our_ops = _forward_and_gradients(xla.MaxPooling2D(), x, True, backward_ops=True)
     assert "MaxPool" in ref_ops and not {t for t in our_ops if t.startswith("MaxPool")}
     for w, g in zip(want, got):  # output, d/dinput
         assert w.shape == g.shape
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
     # Ties: the gradient is shared between equal maxima, its sum per window unchanged.
-    (y, grad), _ = _pool_step(xla.MaxPooling2D(), tf.zeros((1, 4, 4, 2)), jit=True)
+    zeros = tf.zeros((1, 4, 4, 2))
+    (y, grad), _ = _forward_and_gradients(xla.MaxPooling2D(), zeros, True, backward_ops=True)
     np.testing.assert_allclose(grad, np.full((1, 4, 4, 2), np.sin(1.0) / 4), rtol=1e-6)
 
 
@@ -128,8 +108,9 @@ def test_max_pooling_keeps_keras_op_where_windows_do_not_tile():
     x = tf.random.normal((2, 7, 6, 3))
     for layer, jit in ((xla.MaxPooling2D(), False), (xla.MaxPooling2D(), True),
                        (xla.MaxPooling2D(pool_size=3, strides=2), True)):
-        want, _ = _pool_step(keras.layers.MaxPooling2D(layer.pool_size, layer.strides), x, jit)
-        got, ops = _pool_step(layer, x, jit)
+        keras_layer = keras.layers.MaxPooling2D(layer.pool_size, layer.strides)
+        want, _ = _forward_and_gradients(keras_layer, x, jit, backward_ops=True)
+        got, ops = _forward_and_gradients(layer, x, jit, backward_ops=True)
         assert "MaxPool" in ops  # no XLA; 7 rows in windows of 2; overlapping windows
         for w, g in zip(want, got):
             np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
