@@ -11,6 +11,18 @@ from ganutils import config, data, runs
 
 SHARED = config.data_dir()
 
+# The longest tests first (a notebook takes 0.5-2.5 minutes, most tests seconds): `make test`
+# runs two workers that steal pending tests from each other (pytest-xdist's worksteal), and
+# what is left for the end is then short, so neither waits long for the other.
+LONGEST_FIRST = ("test_notebooks.py", "test_reliability.py", "test_training.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+    items.sort(key=rank)  # stable: the order within a file stays as written
+
 
 def have(name: str) -> bool:
     """True when a dataset that cannot be fetched here (CIFAR-10, Pokemon) is on disk."""

@@ -45,7 +45,9 @@ NEEDS = {"07_fashion_mnist": needs_fashion, "04_cifar_dog": needs_cifar,
          "05_cifar_cat_dog": needs_cifar, "08_cifar10": needs_cifar, "06_pokemon": needs_pokemon}
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=NEEDS.get(n, ())) for n in NOTEBOOKS])
+# The four notebooks that train several variants first: they take the longest (conftest).
+@pytest.mark.parametrize("name", [pytest.param(n, marks=NEEDS.get(n, ()))
+                                  for n in sorted(NOTEBOOKS, key=lambda n: n not in VARIANTS)])
 def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
     out = tmp_path / "out"
     injected = tmp_path / f"{name}.ipynb"
