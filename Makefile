@@ -27,8 +27,8 @@ run: $(STAMP)
 	@echo "Samples:           $(RUNS)/01_mnist_gan/samples.png"
 
 ## The whole test suite (CI runs this through .ci/run), on TEST_WORKERS processes: much of
-## it is XLA compiling and subprocesses starting, one core each, so two workers on 2 cores
-## took 16.5 minutes against 23 for one. (On a GPU box each worker takes GPU memory as needed.)
+## it is XLA compiling and subprocesses starting, one core each, so on 2 cores two workers
+## took 13.7 minutes against 22.8 for one. (On a GPU box each worker takes GPU memory as needed.)
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	TF_FORCE_GPU_ALLOW_GROWTH=true $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
