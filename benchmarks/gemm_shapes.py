@@ -19,10 +19,11 @@ input gradients (one, for the generator's pass, in its first layer). The
 last line divides the step's FLOPs by the time of all those products, as images/s and as a
 share of the square matmul timed in the same run.
 
-On the 2-core CPU the compiled step ran as fast as its products (dcgan32: 72 images/s in
-`bench.py`, 70 here, minutes apart; both 71-75% of the square matmul): what keeps the
-32x32 models under 85% of that ceiling is their shapes (a 3-channel layer at each end, and
-kernel gradients summed over 32,768 rows, at 5-68 GFLOP/s), not how XLA lowers them.
+On the 2-core CPU the compiled step ran at least as fast as its products (images/s in
+`bench.py` / here, minutes apart: dcgan32 63 / 56, maxpool32 66 / 63, dcgan64 42 / 39):
+what keeps the 32x32 models under 85% of the square matmul is their shapes (a 3-channel
+layer at each end at 5-34 GFLOP/s, kernel gradients summed over 8,192-32,768 rows at
+49-67), not how XLA lowers them.
 """
 
 from __future__ import annotations
