@@ -34,6 +34,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from bench import matmul_peak, timed
+from layer_times import forward_flops
 
 from ganutils import models
 
@@ -88,11 +89,12 @@ def model_products(name, seconds, peak):
                 fwd, dx, dk = counts[net]
                 if first:  # G: nothing asks for the noise's gradient; D: only G's pass does
                     dx = 0 if net == "generator" else 1
-                flops = 2 * m * k * n * count  # the same for each of the three
-                total_flops += flops * (fwd + dx + dk)
+                # each pass does the forward pass's FLOPs (the products' shapes average the
+                # taps over phases, so the layer's own count is the exact one)
+                total_flops += forward_flops(layer, x, y) * (fwd + dx + dk)
                 total_seconds += count * (fwd * t["fwd"] + dk * t["dk"]) + count2 * dx * t["dx"]
-                rates = " ".join(f"{flops / c / t[p] / 1e9:6.1f}"
-                                 for p, c in (("fwd", count), ("dx", count2), ("dk", count)))
+                own = {"fwd": 2 * m * k * n, "dx": 2 * m2 * k2 * n2, "dk": 2 * m * k * n}
+                rates = " ".join(f"{own[p] / t[p] / 1e9:6.1f}" for p in ("fwd", "dx", "dk"))
                 print(f"  {net:13s} {type(layer).__name__[:16]:16s} {m:6d} x{k:5d} x{n:4d} (x{count})"
                       f"  dx {m2:6d} x{k2:5d} x{n2:4d}  GFLOP/s fwd/dx/dk {rates}", flush=True)
                 first = False
