@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 RUNS   := runs
 
-.PHONY: run test lab reports clean-venv
+.PHONY: run test test-fast lab reports clean-venv
 
 # The virtual environment, rebuilt whenever pyproject.toml or requirements.lock changes.
 # requirements.lock pins every transitive package to the versions the tests ran with.
@@ -32,6 +32,10 @@ run: $(STAMP)
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	TF_FORCE_GPU_ALLOW_GROWTH=true $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+
+## The tests not marked slow (no notebooks, no killed runs, no wheel build): a quick check.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
 ## Execute every notebook with its report parameters into reports/ (long: see scripts/build_reports.py).
 reports: $(STAMP)

@@ -36,10 +36,10 @@ from __future__ import annotations
 import argparse
 import time
 
+from ganutils import callbacks, data, datasets, jit, models, runs  # first: quiets TensorFlow
+
 import keras
 import numpy as np
-
-from ganutils import callbacks, data, models, runs
 
 if keras.backend.backend() == "tensorflow":
     import tensorflow as tf
@@ -192,7 +192,8 @@ def ours(name, spec, seconds, precision="float32", jit_compile=None, wait=False)
     sample = next(iter(ds))
     concrete = tf.function(gan.train_step).get_concrete_function(
         tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), sample))
-    return spec.batch_size / clock.seconds_per_step, graph_flops(concrete) / spec.batch_size, share
+    rate = spec.batch_size / clock.seconds_per_step
+    return rate, graph_flops(concrete) / spec.batch_size, share, gan.jit_compile
 
 
 def pipeline_seconds(ds, batches: int = 50) -> float:
@@ -259,7 +260,7 @@ def seed_style(spec, seconds):
     stacked.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.losses.BinaryCrossentropy(from_logits=True))
     b = spec.batch_size
     images, labels = synthetic(spec, b)
-    real = (images.astype(np.float32) - 127.5) / 127.5
+    real = datasets.to_tanh_range(images)
     ones, zeros = np.ones((b, 1)), np.zeros((b, 1))
     rng = np.random.default_rng(0)
 
@@ -280,6 +281,10 @@ def seed_style(spec, seconds):
     return timed(step, b, seconds)
 
 
+def _on(jit_compile) -> str:
+    return "on" if jit_compile else "off"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=2.0, help="timed seconds per loop and model")
@@ -294,10 +299,11 @@ def main():
         return main_jax(args)
     start = time.perf_counter()
     peak = matmul_peak()
-    print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {callbacks.device_description()}\n")
+    print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s on {callbacks.device_description()}")
+    print(f"CPU: {jit.cpu_description()}\n")
     head = (f"{'model':16s} {'batch':>5s} {'ours':>7s} {'plain':>7s} {'seed':>7s} "
             f"{'ours/plain':>10s} {'ours/seed':>9s} {'MFLOP/img':>9s} {'plain MF':>8s} "
-            f"{'% peak':>6s} {'wait':>6s}" + (f" {'bf16':>6s}" if args.precision else "")
+            f"{'% peak':>6s} {'wait':>6s} {'XLA':>4s}" + (f" {'bf16':>6s} {'XLA':>4s}" if args.precision else "")
             + (f" {'XLA on':>7s} {'XLA off':>7s}" if args.xla else ""))
     print(head)
     for name in args.models:
@@ -305,15 +311,15 @@ def main():
         # The ceiling again before each row, keeping the highest: one slow second of a
         # shared machine while it is timed would otherwise inflate every row's share.
         peak = max(peak, matmul_peak(seconds=1.0))
-        o, o_flops, waiting = ours(name, spec, args.seconds, wait=True)
+        o, o_flops, waiting, o_jit = ours(name, spec, args.seconds, wait=True)
         pl, pl_flops = plain(spec, args.seconds)
         sd = seed_style(spec, args.seconds)
         row = (f"{name:16s} {spec.batch_size:5d} {o:7.0f} {pl:7.0f} {sd:7.0f} {o / pl:10.2f} "
                f"{o / sd:9.2f} {o_flops / 1e6:9.1f} {pl_flops / 1e6:8.1f} "
-               f"{100 * o * o_flops / peak:5.0f}% {100 * waiting:5.2f}%")
+               f"{100 * o * o_flops / peak:5.0f}% {100 * waiting:5.2f}% {_on(o_jit):>4s}")
         if args.precision:
-            bf = ours(name, spec, args.seconds, precision="mixed_bfloat16")[0]
-            row += f" {bf / o:5.2f}x"
+            bf, _, _, bf_jit = ours(name, spec, args.seconds, precision="mixed_bfloat16")
+            row += f" {bf / o:5.2f}x {_on(bf_jit):>4s}"
         if args.xla:
             row += "".join(f" {ours(name, spec, args.seconds, jit_compile=j)[0]:7.0f}" for j in (True, False))
         print(row, flush=True)

@@ -37,7 +37,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganutils import data, report, runs
+from ganutils import data, datasets, report, runs
 from ganutils.evaluation import FeatureSpace, scores
 
 OUT = Path("runs/time_to_quality")
@@ -100,7 +100,7 @@ def train_tutorial(minutes: float, check_every: int = 40) -> dict:
     g_opt, d_opt = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
     batch = 256
-    x = (images.astype("float32") - 127.5) / 127.5
+    x = datasets.to_tanh_range(images)
     dataset = tf.data.Dataset.from_tensor_slices(x).shuffle(60000).batch(batch).repeat()
 
     @tf.function
@@ -138,7 +138,7 @@ def reference_features(images):
     """`runs.train`'s quality reference: features of 5,000 training images picked by seed 0."""
     space = FeatureSpace("mnist")
     pick = np.random.default_rng(0).permutation(len(images))[:5000]
-    return space, space((images[pick].astype(np.float32) - 127.5) / 127.5)[0]
+    return space, space(datasets.to_tanh_range(images[pick]))[0]
 
 
 def first_minute(history: dict, level: float):

@@ -9,8 +9,8 @@ folder), `metrics`, `evaluation` and `classifiers` (FID, KID and their feature s
 `files`, `errors`, `config`.
 """
 
-import os as _os
+from . import quiet as _quiet
 
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of reports
+_quiet.install()  # TensorFlow's start-up notices stay off the screen (see ganutils.quiet)
 
 __version__ = "0.1.0"

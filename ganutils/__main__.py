@@ -7,16 +7,15 @@ import dataclasses
 import sys
 
 from .errors import GanUtilsError
+from .trainconfig import CONFIGS, HELP, TrainConfig
 
 
 def _train(args):
     from . import runs
 
-    from .errors import check_choice
-    check_choice("configuration", args.name, tuple(runs.CONFIGS))
     overrides = {k: v for k, v in vars(args).items()
-                 if k in {f.name for f in dataclasses.fields(runs.TrainConfig)} and v is not None}
-    run = runs.train(runs.CONFIGS[args.name], verbose=2, **overrides)
+                 if k in {f.name for f in dataclasses.fields(TrainConfig)} and v is not None}
+    run = runs.train(CONFIGS[args.name], verbose=2, **overrides)
     print(f"trained {run.epochs_done} epochs in {run.train_seconds:.0f} s; outputs in {run.out_dir}")
 
 
@@ -54,10 +53,11 @@ def _classifiers(args):
 
     from . import data
     from .classifiers import Classifier
+    from .datasets import to_tanh_range
 
     for name in args.datasets:
         x, y, _ = data.load_arrays(name, "test")
-        predicted = Classifier(name).predict((x.astype(np.float32) - 127.5) / 127.5)
+        predicted = Classifier(name).predict(to_tanh_range(x))
         print(f"{name} classifier: test accuracy {(predicted == y).mean():.4f} on {len(y)} images")
 
 
@@ -69,37 +69,47 @@ def _fetch(args):
         print(f"{name}: {len(images)} training images {images.shape[1:]} ready")
 
 
-def parser() -> argparse.ArgumentParser:
-    from .runs import CONFIGS
+def _switch(text: str):
+    """A yes/no command-line value as a bool; "auto" as None."""
+    words = {"on": True, "yes": True, "true": True, "off": False, "no": False,
+             "false": False, "auto": None}
+    if text.lower() not in words:
+        raise argparse.ArgumentTypeError(f"expected on or off, got {text!r}")
+    return words[text.lower()]
 
-    p = argparse.ArgumentParser(prog="python -m ganutils",
+
+def _option(annotation: str) -> dict:
+    """argparse keywords for a TrainConfig field, from its type annotation."""
+    kinds = {"int": {"type": int}, "float": {"type": float}, "str": {},
+             "list": {"nargs": "+", "type": int}, "bool": {"type": _switch, "metavar": "on|off"}}
+    kind = annotation.split(" | ")[0]
+    option = dict(kinds[kind])
+    if annotation == "list | None":  # class names
+        option = {"nargs": "+"}
+    if annotation == "bool | None":
+        option["metavar"] = "on|off|auto"
+    return option
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, like every other error of this command."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m ganutils",
                                 description="Train GANs, sample from them, fetch datasets.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a named configuration (same outputs as a notebook)",
                        description="Train a named configuration; options override its settings. "
                                    "Run it again with the same options to resume.")
-    t.add_argument("name", help=f"one of: {', '.join(CONFIGS)}")
-    t.add_argument("--dataset")
-    t.add_argument("--model")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--steps-per-epoch", dest="steps_per_epoch", type=int,
-                   help="batches per epoch (default: one pass over the data)")
-    t.add_argument("--batch-size", dest="batch_size", type=int)
-    t.add_argument("--latent-dim", dest="latent_dim", type=int)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--out", dest="out_dir", help="output folder")
-    t.add_argument("--limit", type=int, help="use only the first N training images")
-    t.add_argument("--classes", nargs="+", help="class names to keep (CIFAR-10: cat dog)")
-    t.add_argument("--data-path", dest="data_path", help="image folder for dataset 'folder'")
-    t.add_argument("--time-budget", dest="time_budget", type=float, help="seconds")
-    t.add_argument("--snapshot-epochs", dest="snapshot_epochs", type=int, nargs="+")
-    t.add_argument("--ema", type=float,
-                   help="generator weight-average decay, e.g. 0.999 (0: sample the raw generator)")
-    t.add_argument("--augment", help="DiffAugment of D's input: 'diffaugment' (colour, "
-                   "translation, cutout) or a comma-separated subset")
-    t.add_argument("--quality-every", dest="quality_every", type=int,
-                   help="measure KID/FID every N epochs (0: never)")
+    t.add_argument("name", choices=CONFIGS, metavar="NAME", help=f"one of: {', '.join(CONFIGS)}")
+    for f in dataclasses.fields(TrainConfig):
+        flags = [f"--{f.name.replace('_', '-')}", *(["--out"] if f.name == "out_dir" else [])]
+        t.add_argument(*flags, dest=f.name, help=HELP[f.name], **_option(f.type))
     t.set_defaults(func=_train)
 
     s = sub.add_parser("sample", help="write N generated images to an .npz file",

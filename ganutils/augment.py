@@ -2,8 +2,8 @@
 
 With a few thousand images the discriminator memorises the training set within a few dozen
 epochs; its verdicts then stop carrying information the generator can use, and the
-generator collapses or produces noise (seed 001's Pokemon run). DiffAugment shows the
-discriminator randomly recoloured, shifted and cut-out versions of *both* real and fake
+generator collapses or produces noise (the Pokemon run of "GANs-Pokemons-NaturalImages").
+DiffAugment shows the discriminator randomly recoloured, shifted and cut-out versions of *both* real and fake
 images, in the loss of both players. Because every transform is differentiable, the
 generator's gradient flows back through it; because fakes are augmented the same way as
 reals, the generator is not pushed to produce augmented-looking images.

@@ -1,4 +1,5 @@
-"""Keras callbacks that turn a `fit` into a report: frames, losses, snapshots, resume, budget.
+"""Keras callbacks that turn a `fit` into a report: frames, losses, quality, snapshots, budget.
+(Resuming is `checkpoint.ResumeState`.)
 
 Every file is written under a temporary name and renamed (`files.atomic_path`), so a run
 killed at any moment leaves only whole files behind.
@@ -10,11 +11,11 @@ import math
 import time
 from pathlib import Path
 
-import h5py
 import keras
 import numpy as np
 
 from . import plots
+from .checkpoint import save_generator
 from .errors import TrainingDiverged
 from .files import atomic_path, write_json
 
@@ -44,6 +45,13 @@ class GridFrames(keras.callbacks.Callback):
         plots.save_grid(images, self.frames_dir / f"epoch_{epoch + 1:04d}.png", self.cols)
 
 
+def empty_history() -> dict:
+    """The layout of `losses.json`: per-epoch lists (`epochs`, the losses, `seconds`,
+    `device`, and `kid`/`kid_std`/`fid` where measured) and every batch's losses."""
+    return {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [],
+            "batches": {"epoch": [], "step": [], "d_loss": [], "g_loss": []}}
+
+
 class LossLog(keras.callbacks.Callback):
     """Keep every batch's and every epoch's losses in `losses.json`, and stop on NaN.
 
@@ -70,8 +78,7 @@ class LossLog(keras.callbacks.Callback):
                        {bk: [x for x, ok in zip(bv, bkeep) if ok] for bk, bv in v.items()})
                    for k, v in old.items()}
         self.device = device_description()
-        self.history = old or {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [],
-                               "batches": {"epoch": [], "step": [], "d_loss": [], "g_loss": []}}
+        self.history = old or empty_history()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.seen, self.sums, self.t0 = epoch + 1, 0, dict.fromkeys(self.KEYS, 0.0), \
@@ -184,13 +191,6 @@ class Snapshots(keras.callbacks.Callback):
             save_generator(self.model.sampler, self.folder / f"generator_epoch_{epoch + 1:04d}.keras")
 
 
-def save_generator(generator, path) -> Path:
-    """Save a generator in the `.keras` format, atomically."""
-    with atomic_path(path) as tmp:
-        generator.save(tmp)
-    return Path(path)
-
-
 class TimeBudget(keras.callbacks.Callback):
     """End training cleanly after the epoch in progress once the next would overrun `seconds`.
 
@@ -221,54 +221,3 @@ class TimeBudget(keras.callbacks.Callback):
         if self.spent + now - self.start + self.slowest > self.seconds:
             self.model.stop_training = True
             self.stopped_at = epoch + 1
-
-
-# ------------------------------------------------------------------------------- resume
-def _seed_generators(model):
-    """Every random-number state in the model: the GAN's noise seed and each layer's
-    (dropout) seed, by a stable path. Keras does not save these with the weights."""
-    found = {"noise_seed": model.noise_seed}
-    if getattr(model, "augment", None):
-        found["augment_seed"] = model.augment_seed
-    for key, net in (("generator", model.generator), ("discriminator", model.discriminator)):
-        # Positions, not layer names: Keras numbers names per process (dropout_8, ...).
-        for i, layer in enumerate(net._flatten_layers(include_self=False, recursive=True)):
-            for attr, value in sorted(vars(layer).items()):
-                if isinstance(value, keras.random.SeedGenerator):
-                    found[f"{key}/{i}/{attr}"] = value
-    return found
-
-
-class ResumeState(keras.callbacks.Callback):
-    """After each epoch, save everything needed to continue exactly: both networks, both
-    optimizers, the epoch count and every random-number state, in one file, atomically.
-
-    `restore` reads it back before `fit`, so a run killed at any moment and started again
-    with the same command continues from its last completed epoch.
-    """
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = Path(path)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.model.epochs_done.assign(epoch + 1)
-        with atomic_path(self.path) as tmp:
-            self.model.save_weights(tmp)
-            with h5py.File(tmp, "a") as f:
-                for name, gen in _seed_generators(self.model).items():
-                    f[f"rng/{name}"] = keras.ops.convert_to_numpy(gen.state)
-
-
-def restore(model, path) -> int:
-    """Load a ResumeState file into `model` (built and compiled); returns the epochs done."""
-    path = Path(path)
-    if not path.exists():
-        return 0
-    model.build_optimizers()  # variables must exist to be loaded
-    model.load_weights(path)
-    with h5py.File(path, "r") as f:
-        for name, gen in _seed_generators(model).items():
-            if f"rng/{name}" in f:
-                gen.state.assign(f[f"rng/{name}"][()])
-    return int(keras.ops.convert_to_numpy(model.epochs_done))

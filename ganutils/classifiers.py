@@ -18,10 +18,10 @@ import keras
 import numpy as np
 from keras import layers
 
+from . import datasets
 from .errors import check_choice
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
-SHAPES = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
 WIDTH = {"mnist": 32, "fashion_mnist": 48, "cifar10": 64}
 
 
@@ -30,8 +30,8 @@ def build_classifier(dataset: str) -> keras.Model:
     average pooling, a 128-unit `features` layer, ten logits. (Training augments the data in
     NumPy, see `shift_and_flip`: Keras's RandomTranslation ran 40x slower than the whole
     network on Keras's JAX backend.)"""
-    check_choice("dataset", dataset, tuple(SHAPES))
-    shape, w = SHAPES[dataset], WIDTH[dataset]
+    check_choice("dataset", dataset, datasets.CLASSIFIED)
+    shape, w = datasets.get(dataset).shape(), WIDTH[dataset]
     x = inputs = keras.Input(shape, name="image")  # in [-1, 1], like the generators' output
     for i, filters in enumerate((w, 2 * w, 4 * w)):
         for _ in range(2):
@@ -68,7 +68,7 @@ class Classifier:
     """A trained domain classifier: `features(images)` and `predict(images)` on [-1, 1] images."""
 
     def __init__(self, dataset: str):
-        check_choice("dataset", dataset, tuple(SHAPES))
+        check_choice("dataset", dataset, datasets.CLASSIFIED)
         path = weights_path(dataset)
         if not path.exists():
             raise FileNotFoundError(f"no classifier weights at {path}: run "

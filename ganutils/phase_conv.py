@@ -8,31 +8,13 @@ over the input, each with its slice of the kernel, whose outputs interleave into
 upsampled image (the "sub-pixel convolution" view, Shi et al. 2016). Same weights, same
 outputs, same FLOPs: nothing is multiplied by an inserted zero.
 
-Why: XLA on a CPU (our default, `jit_compile=None`) computes Keras's transposed
-convolution, and its gradients, far below the machine's matmul rate. Measured on the 2-core
-CPU, forward and backward, XLA, milliseconds per batch (Keras's layer / by phases):
-
-    dcgan32, batch 128:  4x4x256 -> 8x8x128      60 /  86   (keep Keras's)
-                         8x8x128 -> 16x16x128   211 / 151
-                         16x16x128 -> 32x32x128 841 / 532   (52-57 -> 87-91 GFLOP/s)
-    dcgan64, batch 64:   4x4x512 -> 8x8x256     111 / 140   (keep)
-                         8x8x256 -> 16x16x128   102 / 130   (keep)
-                         16x16x128 -> 32x32x64  174 / 148
-                         32x32x64 -> 64x64x3     27 / 151   (keep)
-    dcgan_transpose, 128: 7x7x64 -> 14x14x32     21 /  21   (keep)
-                         14x14x32 -> 28x28x1      6 /  21   (keep)
-
-Phases pay off when each of their convolutions is a large matrix product: at least 64
-filters and at least 8,192 input pixels per batch (batch x height x width); that rule
-picks exactly the faster column above. Without XLA, TensorFlow's own kernel is the faster
-one (dcgan32's largest layer: 73 GFLOP/s against 63 by phases), so phases are used only
-while XLA compiles the step; elsewhere, and on other backends, the layer is Keras's.
-
-A strided `Conv2D`'s input gradient is such a transposed convolution too: for dcgan32's
-discriminator (batch 128) XLA took 177 ms for its 32x32x64 -> 16x16x128 layer's forward
-pass and input gradient, 137 by phases, and 67 against 37 for the 16x16x128 -> 8x8x128
-one (medians of 25 interleaved calls). In the whole compiled train step that made dcgan32
-1.13-1.17x and dcgan64 1.12-1.13x faster (`benchmarks/xla_fixes.py`, three runs).
+Why: XLA's CPU backend computes Keras's transposed convolution, and its gradients, far below
+the machine's matrix-product rate, while stride-1 convolutions run near it. Phases pay off
+when each of their convolutions is a large matrix product (at least 64 filters and 8,192
+input pixels per batch); smaller layers keep Keras's kernel. A strided `Conv2D`'s input
+gradient is such a transposed convolution too, computed the same way. Without XLA,
+TensorFlow's own kernels are the faster ones, so these layers exist only in a network that
+`speedups.accelerated` prepared for an XLA run; measurements are in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -85,11 +67,9 @@ def transpose_by_phases(inputs, kernel, strides):
                        (-1, height * strides[0], width * strides[1], kernel.shape[-1]))
 
 
-@keras.saving.register_keras_serializable(package="ganutils")
-class Conv2DTranspose(layers.Conv2DTranspose):
+class PhaseConv2DTranspose(layers.Conv2DTranspose):
     """Keras's `Conv2DTranspose` (same arguments, weights and outputs), computed by output
-    phases where that measured faster (see the module's docstring): under XLA on
-    TensorFlow, for 'same' padding without dilation or output padding, channels last, a
+    phases where that is faster (see the module's docstring): under XLA on TensorFlow, for 'same' padding without dilation or output padding, channels last, a
     kernel at least as large as the stride, and a large enough layer."""
 
     MIN_FILTERS, MIN_PIXELS = 64, 8192
@@ -114,8 +94,7 @@ class Conv2DTranspose(layers.Conv2DTranspose):
         return self.activation(outputs) if self.activation is not None else outputs
 
 
-@keras.saving.register_keras_serializable(package="ganutils")
-class Conv2D(layers.Conv2D):
+class PhaseConv2D(layers.Conv2D):
     """Keras's `Conv2D` (same arguments, weights and outputs) whose input gradient, for a
     strided 'same' convolution under XLA on TensorFlow, is computed by phases
     (`convolution_with_phase_gradient`).
@@ -123,10 +102,10 @@ class Conv2D(layers.Conv2D):
     That gradient is a transposed convolution, as slow under XLA on a CPU as the layer
     above. A discriminator needs it for every strided layer but the first, on real and on
     fake images, and once more to pass the generator its gradient. Used where it passes
-    `Conv2DTranspose`'s size rule (at least 64 input channels, 8,192 output pixels per
+    `PhaseConv2DTranspose`'s size rule (at least 64 input channels, 8,192 output pixels per
     batch) and the stride divides the input's height and width."""
 
-    MIN_CHANNELS, MIN_PIXELS = Conv2DTranspose.MIN_FILTERS, Conv2DTranspose.MIN_PIXELS
+    MIN_CHANNELS, MIN_PIXELS = PhaseConv2DTranspose.MIN_FILTERS, PhaseConv2DTranspose.MIN_PIXELS
 
     def by_phases(self, input_shape) -> bool:
         """Whether the input gradient is computed by phases once XLA compiles the layer

@@ -57,7 +57,7 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None):
     KID per epoch when the run measured it.
 
     `zoom=(first, last)` picks epochs for the right panel; by default the last quarter,
-    where the seeds' plots showed the losses settling.
+    where the writeups' plots showed the losses settling.
     """
     import matplotlib.pyplot as plt
 
@@ -88,7 +88,7 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None):
 
 
 def batch_losses(history: dict, epoch: int | None = None, path=None):
-    """Loss of every batch in one epoch (the last by default), as seed 001 plotted them:
+    """Loss of every batch in one epoch (the last by default), as "GANs-Pokemons-NaturalImages" plotted them:
     the batch-to-batch see-saw between D and G that epoch means hide."""
     import matplotlib.pyplot as plt
 

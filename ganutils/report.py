@@ -132,9 +132,9 @@ def compare(runs: dict, metrics: dict, out_dir, baseline=None) -> dict:
 
 def snapshot_scores(run, n: int = 5000) -> dict:
     """KID and FID of every generator snapshot of the run and of its final generator, on `n`
-    samples against `n` real training images of the run's data: seed 000 compared its
-    snapshots by eye; this puts a number on each. Returns {epoch: scores}, the final
-    generator under its epoch count."""
+    samples against `n` real training images of the run's data: the dog and cat writeup
+    compared its snapshots by eye; this puts a number on each. Returns {epoch: scores}, the
+    final generator under its epoch count."""
     import keras
 
     c = run.config

@@ -10,7 +10,7 @@ it fills:
     samples.png        the final grid
     generator.keras    the final generator
     snapshots/         generator_epoch_NNNN.keras at the chosen epochs
-    state.weights.h5   everything needed to resume exactly (see callbacks.ResumeState)
+    state.weights.h5   everything needed to resume exactly (see checkpoint.ResumeState)
 
 Run the same call again after an interruption and it continues from the last epoch it
 completed; give a larger `epochs` to train a finished run further.
@@ -22,120 +22,20 @@ import contextlib
 import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from . import callbacks as cb
-from . import data, models
-from .augment import parse_policy
-from .errors import ConfigError, check_choice
+from . import checkpoint, data, datasets, jit, models, speedups
+from .errors import ConfigError
 from .files import check_writable, write_json
 from .gif import frames_to_gif
 from .plots import save_grid
+from .trainconfig import CONFIGS, IDENTITY, TrainConfig  # noqa: F401 (CONFIGS: runs.CONFIGS)
 from .training import GAN, ConditionalGAN
-
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-
-# Settings that define the run: changing one of them on resume would mix two experiments.
-IDENTITY = ("dataset", "model", "batch_size", "latent_dim", "seed", "limit", "classes",
-            "image_size", "data_path", "lr", "beta_1", "label_smoothing", "ema", "precision",
-            "augment", "steps_per_epoch")
-
-
-@dataclass
-class TrainConfig:
-    """Everything a run needs; `None` means the model's own default (from `models.MODELS`)."""
-
-    dataset: str = "mnist"
-    model: str = "mlp"
-    epochs: int = 20
-    steps_per_epoch: int | None = None  # batches per epoch (None: one pass over the data);
-                                        # fewer make more, shorter epochs on a large dataset
-    batch_size: int | None = None
-    latent_dim: int | None = None
-    seed: int = 0
-    out_dir: str = "runs/mnist_mlp"
-    limit: int | None = None          # use only the first `limit` training images
-    classes: list | None = None       # e.g. ["cat", "dog"] for CIFAR-10
-    image_size: int | None = None     # image folders: side in pixels
-    data_path: str | None = None      # dataset "folder": where the images are
-    time_budget: float | None = None  # seconds for the whole run (resumes included); training
-                                      # ends after the last epoch that fits
-    snapshot_epochs: list = field(default_factory=list)
-    lr: float = 2e-4
-    beta_1: float = 0.5
-    label_smoothing: float = 0.0
-    ema: float = 0.999                # generator weight average (0: sample the raw generator)
-    augment: str | None = None        # DiffAugment: "color,translation,cutout" or "diffaugment"
-    grid: int = 100                   # images per frame
-    quality_every: int = 1            # KID/FID every N epochs (0: never)
-    quality_samples: int = 1000       # generated images per KID/FID measurement
-    steps_per_execution: int = 1
-    precision: str = "float32"        # or "mixed_bfloat16" (CPUs with bf16), "mixed_float16" (GPUs)
-    jit_compile: bool | None = None   # XLA; None: on (see build_gan)
-
-    def validated(self) -> "TrainConfig":
-        """A copy with model defaults filled in; a ConfigError for anything a run can't use."""
-        check_choice("dataset", self.dataset, data.DATASETS)
-        spec = models.get(self.model)
-        def default(value, fallback):
-            return fallback if value is None else value
-
-        c = dataclasses.replace(self, batch_size=default(self.batch_size, spec.batch_size),
-                                latent_dim=default(self.latent_dim, spec.latent_dim),
-                                image_size=default(self.image_size, spec.image_shape[0]),
-                                snapshot_epochs=sorted(int(e) for e in self.snapshot_epochs))
-        check_choice("precision", c.precision, PRECISIONS)
-        parse_policy(c.augment)
-        if c.jit_compile not in (None, True, False):
-            raise ConfigError(f"jit_compile must be True, False or None (automatic), got {c.jit_compile!r}")
-        _check_int("epochs", c.epochs, 0)
-        _check_int("batch_size", c.batch_size, 1)
-        _check_int("latent_dim", c.latent_dim, 1)
-        _check_int("seed", c.seed, 0)
-        _check_int("grid", c.grid, 1)
-        _check_int("steps_per_execution", c.steps_per_execution, 1)
-        _check_int("quality_every", c.quality_every, 0)
-        _check_int("quality_samples", c.quality_samples, 2)
-        if c.limit is not None:
-            _check_int("limit", c.limit, 1)
-        if c.steps_per_epoch is not None:
-            _check_int("steps_per_epoch", c.steps_per_epoch, 1)
-        for name in ("lr", "beta_1", "label_smoothing"):
-            if not isinstance(getattr(c, name), (int, float)) or isinstance(getattr(c, name), bool):
-                raise ConfigError(f"{name} must be a number, got {getattr(c, name)!r}")
-        if not 0 < c.lr < 1:
-            raise ConfigError(f"lr must be between 0 and 1, got {c.lr}")
-        if not isinstance(c.ema, (int, float)) or isinstance(c.ema, bool) or not 0 <= c.ema < 1:
-            raise ConfigError(f"ema must be a number in [0, 1) (0 turns the average off), got {c.ema!r}")
-        if not 0 <= c.label_smoothing < 0.5:
-            raise ConfigError(f"label_smoothing must be in [0, 0.5), got {c.label_smoothing}")
-        if c.time_budget is not None and not (isinstance(c.time_budget, (int, float))
-                                              and c.time_budget > 0):
-            raise ConfigError(f"time_budget must be a positive number of seconds or None, "
-                              f"got {c.time_budget!r}")
-        channels = {"mnist": 1, "fashion_mnist": 1}.get(c.dataset, 3)
-        side = {"mnist": 28, "fashion_mnist": 28, "cifar10": 32}.get(c.dataset, c.image_size)
-        if (side, side, channels) != tuple(spec.image_shape):
-            raise ConfigError(f"model {c.model!r} makes {spec.image_shape} images but dataset "
-                              f"{c.dataset!r} has {(side, side, channels)}: pick a model for "
-                              f"that dataset ({', '.join(_models_for(side, channels))})")
-        if spec.conditional and c.dataset in ("pokemon", "folder"):
-            raise ConfigError(f"model {c.model!r} is conditional and needs labelled data; "
-                              f"dataset {c.dataset!r} has no labels")
-        return c
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
-def _models_for(side, channels):
-    return [n for n, s in models.MODELS.items() if tuple(s.image_shape) == (side, side, channels)]
 
 
 @dataclass
@@ -173,28 +73,63 @@ def build_gan(config: TrainConfig) -> GAN:
     """The compiled GAN that `config` describes (models built with the run's seed)."""
     c = config.validated()
     spec = models.get(c.model)
+    xla_on = resolve_jit(c)
     keras.utils.set_random_seed(c.seed)
     with _dtype_policy(c.precision):
         generator, discriminator = spec.build(c.latent_dim)
+        if c.spectral_norm:
+            discriminator = models.spectral_normalized(discriminator)
+        if xla_on and keras.backend.backend() == "tensorflow":  # a speed trick, never saved
+            generator, discriminator = speedups.accelerated(generator), speedups.accelerated(discriminator)
     if c.precision != "float32":  # images and logits leave the networks in float32
         generator, discriminator = _float32_output(generator), _float32_output(discriminator)
     cls = ConditionalGAN if spec.conditional else GAN
     gan = cls(generator, discriminator, latent_dim=c.latent_dim, seed=c.seed, ema=c.ema,
-              augment=c.augment)
+              augment=c.augment, loss=c.loss)
 
-    def adam():
-        opt = keras.optimizers.Adam(c.lr, beta_1=c.beta_1)
+    def adam(lr):
+        opt = keras.optimizers.Adam(lr, beta_1=c.beta_1)
         # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
         return keras.optimizers.LossScaleOptimizer(opt) if c.precision == "mixed_float16" else opt
 
-    # XLA fuses the many small element-wise ops (batch norm, activations, Adam, the EMA) of a
-    # step. On a 2-core CPU it was faster for six of the seven models (1.07-1.48x for the
-    # convolutional ones, benchmarks/README.md) and level for dcgan_transpose, so it is on.
-    # JAX always compiles its step with XLA (without, it runs op by op).
-    xla = True if c.jit_compile is None else c.jit_compile
-    gan.compile(d_optimizer=adam(), g_optimizer=adam(), jit_compile=xla,
+    gan.compile(d_optimizer=adam(c.d_lr or c.lr), g_optimizer=adam(c.lr), jit_compile=xla_on,
                 label_smoothing=c.label_smoothing, steps_per_execution=c.steps_per_execution)
     return gan
+
+
+def resolve_jit(c: TrainConfig) -> bool:
+    """`c.jit_compile`, or where it is None: $GANUTILS_JIT if set, else the faster of XLA on
+    and off for this step on this machine, timed once and remembered (see `ganutils.jit`).
+    JAX always compiles."""
+    if c.jit_compile is not None:
+        return c.jit_compile
+    if keras.backend.backend() != "tensorflow":
+        return True
+    forced = jit.forced()
+    if forced is not None:
+        return forced
+    import tensorflow as tf
+
+    key = {"device": cb.device_description(), "cpu": jit.cpu_description(),
+           "versions": f"keras {keras.__version__}, tensorflow {tf.__version__}",
+           **{k: getattr(c, k) for k in ("model", "batch_size", "latent_dim", "image_size",
+                                         "precision", "augment", "loss", "spectral_norm",
+                                         "ema", "steps_per_execution")}}
+    return jit.choose(key, lambda on: seconds_per_step(dataclasses.replace(c, jit_compile=on)))
+
+
+def seconds_per_step(c: TrainConfig, seconds: float = 2.0) -> float:
+    """One training step's seconds for `c` (its jit_compile set), on random images."""
+    c = c.validated()
+    spec = models.get(c.model)
+    gan = build_gan(c)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2 * c.batch_size, *spec.image_shape), dtype=np.uint8)
+    labels = np.arange(len(images)) % 10 if spec.conditional else None
+    clock = jit.StepClock(seconds)
+    gan.fit(data.to_dataset(images, labels, c.batch_size, epochs=None), epochs=1,
+            steps_per_epoch=100_000, verbose=0, callbacks=[clock], shuffle=False)
+    return clock.seconds_per_step
 
 
 @contextlib.contextmanager
@@ -242,7 +177,7 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     images, labels, _ = data.load_arrays(c.dataset, "train", c.classes, c.image_size,
                                          c.limit, c.data_path)
     gan = build_gan(c)
-    done = cb.restore(gan, out / "state.weights.h5")
+    done = checkpoint.restore(gan, out / "state.weights.h5")
     write_json(out / "config.json", dataclasses.asdict(c))
 
     steps = len(images) // c.batch_size
@@ -263,7 +198,7 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
                  cb.Snapshots(out / "snapshots", c.snapshot_epochs),
                  *extra_callbacks,
                  *([budget] if budget else []),
-                 cb.ResumeState(out / "state.weights.h5")]  # last: after the epoch's files
+                 checkpoint.ResumeState(out / "state.weights.h5")]  # last: after the epoch's files
 
     t0 = time.perf_counter()
     if remaining:
@@ -287,14 +222,14 @@ def _quality_callback(c: TrainConfig, images, out: Path):
 
     space = FeatureSpace(c.dataset)
     pick = np.random.default_rng(c.seed).permutation(len(images))[:5000]
-    reference, _ = space((images[pick].astype(np.float32) - 127.5) / 127.5)
+    reference, _ = space(datasets.to_tanh_range(images[pick]))
     return cb.Quality(space, reference, out, c.quality_samples, c.quality_every, c.seed)
 
 
 def _read_history(out: Path) -> dict:
     if (out / "losses.json").exists():
         return json.loads((out / "losses.json").read_text())
-    return {"epochs": [], "d_loss": [], "g_loss": [], "seconds": [], "batches": {}}
+    return cb.empty_history()
 
 
 def finish(c: TrainConfig, out: Path, gan: GAN, seconds: float, n_images: int,
@@ -306,23 +241,5 @@ def finish(c: TrainConfig, out: Path, gan: GAN, seconds: float, n_images: int,
         frames_to_gif(out / "frames", out / "training.gif")
         final = keras.ops.convert_to_numpy(gan.sampler(cb.fixed_inputs(gan, c.grid, c.seed)))
         save_grid(final, out / "samples.png", 10)
-        cb.save_generator(gan.sampler, out / "generator.keras")
+        checkpoint.save_generator(gan.sampler, out / "generator.keras")
     return Run(c, out, gan, history, epochs_done, seconds, n_images, budget_stopped_at)
-
-
-# Named configurations: the seeds' experiments, runnable as `python -m ganutils train NAME`.
-CONFIGS = {
-    "mnist_gan": TrainConfig("mnist", "mlp", epochs=30, out_dir="runs/mnist_gan"),
-    "mnist_dcgan": TrainConfig("mnist", "dcgan_upsample", epochs=10, out_dir="runs/mnist_dcgan"),
-    "mnist_dcgan_transpose": TrainConfig("mnist", "dcgan_transpose", epochs=10,
-                                         out_dir="runs/mnist_dcgan_transpose"),
-    "mnist_cgan": TrainConfig("mnist", "cgan_mlp", epochs=30, out_dir="runs/mnist_cgan"),
-    "fashion_cgan": TrainConfig("fashion_mnist", "cgan_mlp", epochs=30, out_dir="runs/fashion_cgan"),
-    "cifar_dog": TrainConfig("cifar10", "dcgan32", epochs=100, classes=["dog"],
-                             out_dir="runs/cifar_dog"),
-    "cifar_cat_dog": TrainConfig("cifar10", "dcgan32", epochs=60, classes=["cat", "dog"],
-                                 out_dir="runs/cifar_cat_dog"),
-    "cifar10": TrainConfig("cifar10", "dcgan32", epochs=20, out_dir="runs/cifar10"),
-    "cifar10_maxpool": TrainConfig("cifar10", "maxpool32", epochs=20, out_dir="runs/cifar10_maxpool"),
-    "pokemon": TrainConfig("pokemon", "dcgan64", epochs=200, out_dir="runs/pokemon"),
-}

@@ -1,11 +1,10 @@
 """Things XLA on a CPU does slowly under TensorFlow, and how we step around them.
 
-`jit_compile` (XLA) is our default: it fuses the many small ops of a GAN step and was
-1.07-1.48x faster for every model on the 2-core CPU. Some of its lowerings are slow there:
-transposed convolutions (see `phase_conv`); TensorFlow's default random-number algorithm,
-Philox, which XLA's CPU backend computes element by element: 147-240 ms for 524,288
-uniform numbers, against 4 ms with the Threefry algorithm under XLA (TensorFlow's non-XLA
-kernels have Philox only, and are fast); and max-pooling's gradient (`MaxPooling2D`).
+Some of XLA's CPU lowerings are far slower than TensorFlow's own kernels: transposed
+convolutions (see `phase_conv`), TensorFlow's default random-number algorithm, Philox,
+which XLA computes element by element (Threefry is fast there; TensorFlow's non-XLA
+kernels have Philox only, and are fast), and max-pooling's gradient. Each workaround below
+is used only while XLA compiles a TensorFlow step, and gives the same results.
 """
 
 from __future__ import annotations
@@ -30,8 +29,7 @@ def in_xla() -> bool:
 
 def normal(shape, seed: keras.random.SeedGenerator):
     """`keras.random.normal(shape, seed=seed)`, drawn with Threefry while XLA compiles a
-    TensorFlow step. A GAN step draws its noise this way: for the MLP GAN that made the step
-    1.14x faster (14.4 against 12.7 ms, median of 300 interleaved steps)."""
+    TensorFlow step: how a GAN step draws its noise."""
     if not in_xla():
         return keras.random.normal(shape, seed=seed)
     import tensorflow as tf
@@ -41,17 +39,13 @@ def normal(shape, seed: keras.random.SeedGenerator):
     return tf.random.stateless_normal(shape, seed=state, alg="threefry")
 
 
-@keras.saving.register_keras_serializable(package="ganutils")
-class MaxPooling2D(layers.MaxPooling2D):
+class TiledMaxPooling2D(layers.MaxPooling2D):
     """Keras's `MaxPooling2D` (same arguments and outputs); under XLA, windows that tile the
-    image (stride = pool size, sizes divisible) are pooled as a reshape and a maximum.
-
-    XLA on a CPU computes the pooling op's gradient (a "select and scatter") slowly: 191 ms
-    forward and backward for 32x32x64 at batch 128, 78 as a reshape and a maximum, whose
-    gradient is element-wise (median of 20 interleaved calls); maxpool32's whole step went
-    1.26x faster. The one difference: where a window holds several equal maxima the
-    gradient is split between them instead of going to the first, equally a gradient
-    of the maximum, and an exact tie is rare after a convolution."""
+    image (stride = pool size, sizes divisible) are pooled as a reshape and a maximum, whose
+    gradient is element-wise: XLA computes the pooling op's own gradient (a "select and
+    scatter") slowly on a CPU. The one difference: where a window holds several equal
+    maxima the gradient is split between them instead of going to the first, equally a
+    gradient of the maximum, and an exact tie is rare after a convolution."""
 
     def tiles(self, input_shape) -> bool:
         _, height, width, _ = input_shape
@@ -66,3 +60,4 @@ class MaxPooling2D(layers.MaxPooling2D):
         ph, pw = self.pool_size
         windows = ops.reshape(inputs, (-1, height // ph, ph, width // pw, pw, channels))
         return ops.max(windows, axis=(2, 4))
+

@@ -16,13 +16,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ganutils import classifiers, data
+from ganutils import classifiers, data, datasets
 
 EPOCHS = {"mnist": 8, "fashion_mnist": 25, "cifar10": 60}
 
 
 def scaled(images):
-    return (images.astype("float32") - 127.5) / 127.5
+    return datasets.to_tanh_range(images)
 
 
 def train(dataset: str, epochs: int, out: Path, batch_size: int = 128):

@@ -7,14 +7,22 @@ import warnings
 
 import pytest
 
-from ganutils import config, data, runs
+# XLA on or off is a speed choice that a run times on its machine (ganutils.jit); the tests
+# check behaviour, not speed, so they skip the timing (tests of the choice set their own).
+os.environ.setdefault("GANUTILS_JIT", "off")
+
+from ganutils import config, data, runs  # noqa: E402
 
 SHARED = config.data_dir()
 
 # The longest tests first (a notebook takes 0.5-2.5 minutes, most tests seconds): `make test`
 # runs two workers that steal pending tests from each other (pytest-xdist's worksteal), and
 # what is left for the end is then short, so neither waits long for the other.
-LONGEST_FIRST = ("test_notebooks.py", "test_reliability.py", "test_training.py")
+LONGEST_FIRST = ("test_notebooks.py", "test_reliability.py", "test_package.py", "test_training.py")
+# Files whose every test trains, starts subprocesses or builds environments (tens of seconds
+# each): marked slow, so `make test-fast` (pytest -m "not slow") runs the rest in a minute or two.
+SLOW_FILES = ("test_notebooks.py", "test_reliability.py", "test_package.py", "test_backends.py",
+              "test_distribute.py")
 
 
 def pytest_collection_modifyitems(items):
@@ -22,6 +30,9 @@ def pytest_collection_modifyitems(items):
         name = item.path.name
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
     items.sort(key=rank)  # stable: the order within a file stays as written
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
 
 
 def have(name: str) -> bool:

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from ganutils import augment, runs
+from ganutils import augment, checkpoint, runs
 from ganutils.errors import ConfigError
 
 
@@ -72,8 +72,6 @@ def test_gradient_flows_through_every_transform():
 
 
 def test_augmented_training_uses_and_saves_its_random_stream(tmp_path):
-    from ganutils import callbacks as cb
-
     kw = dict(dataset="mnist", model="mlp", epochs=1, limit=256, batch_size=64, quality_every=0,
               out_dir=str(tmp_path / "run"), augment="translation,cutout")
     run = runs.train(runs.TrainConfig(**kw), verbose=0)
@@ -81,7 +79,7 @@ def test_augmented_training_uses_and_saves_its_random_stream(tmp_path):
     state = keras.ops.convert_to_numpy(run.gan.augment_seed.state)
     gan = runs.build_gan(runs.TrainConfig(**kw))
     assert not np.array_equal(keras.ops.convert_to_numpy(gan.augment_seed.state), state)
-    cb.restore(gan, tmp_path / "run" / "state.weights.h5")
+    checkpoint.restore(gan, tmp_path / "run" / "state.weights.h5")
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(gan.augment_seed.state), state)
     with pytest.raises(ConfigError, match="augment"):  # resuming with another policy is refused
         runs.train(runs.TrainConfig(**{**kw, "augment": None}), verbose=0)

@@ -48,3 +48,41 @@ def test_seed_003_variant_has_latent_200_and_max_pooling():
 def test_unknown_model_lists_valid_ones():
     with pytest.raises(ConfigError, match="mlp, dcgan_upsample"):
         models.get("stylegan")
+
+
+DATASET_FOR_SIDE = {28: "mnist", 32: "cifar10", 64: "pokemon"}
+LOAD_WITHOUT_GANUTILS = """
+import sys, keras, numpy as np
+g = keras.saving.load_model(sys.argv[1])
+z = np.random.default_rng(0).normal(size=(2, g.inputs[0].shape[-1])).astype("float32")
+images = keras.ops.convert_to_numpy(g([z, np.array([[1], [2]])] if len(g.inputs) == 2 else z))
+assert not [m for m in sys.modules if m.startswith("ganutils")]
+print(images.shape, float(images.min()) >= -1, float(images.max()) <= 1)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_a_trained_generator_loads_as_plain_keras_without_ganutils(name, tmp_path):
+    """Trained with XLA (the speed-up layers swapped in), saved, then loaded by a Python that
+    never imports ganutils."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import have
+    from ganutils import runs
+
+    spec = models.get(name)
+    dataset = DATASET_FOR_SIDE[spec.image_shape[0]]
+    if dataset != "mnist" and not have(dataset):
+        pytest.skip(f"{dataset} is not in the data folder")
+    run = runs.train(dataset=dataset, model=name, epochs=1, limit=spec.batch_size,
+                     quality_every=0, jit_compile=True, grid=4, out_dir=str(tmp_path / "run"),
+                     verbose=0)
+    r = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_GANUTILS, str(run.path("generator.keras"))],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == [f"(2,", *[f"{d}," for d in spec.image_shape[:2]],
+                                f"{spec.image_shape[2]})", "True", "True"]

@@ -51,6 +51,7 @@ def test_snapshot_loads_and_generates(tiny_run):
     np.testing.assert_allclose(images, sampling.sample(final, 5, seed=1)[0], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_resume_continues_at_the_right_epoch_and_matches(tmp_path, mnist_arrays):
     kw = dict(model="dcgan_upsample", limit=256, batch_size=64, quality_every=0, verbose=0)  # has dropout
     straight = runs.train(out_dir=str(tmp_path / "a"), epochs=3, **kw)
@@ -62,6 +63,7 @@ def test_resume_continues_at_the_right_epoch_and_matches(tmp_path, mnist_arrays)
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_short_epochs_resume_mid_pass_and_match(tmp_path, mnist_arrays):
     """`steps_per_epoch` below a pass (3 of 4 batches): epochs end mid-pass, and a resumed
     run continues on the batches an uninterrupted one saw."""
@@ -83,6 +85,7 @@ def test_resume_refuses_a_different_run_in_the_same_folder(tmp_path, mnist_array
         runs.train(out_dir=str(tmp_path), model="mlp", epochs=2, limit=128, batch_size=32, verbose=0)
 
 
+@pytest.mark.slow
 def test_same_seed_same_first_frame_and_weights(tmp_path, mnist_arrays):
     kw = dict(model="dcgan_upsample", epochs=1, limit=256, quality_every=0, verbose=0)
     a = runs.train(out_dir=str(tmp_path / "a"), **kw)
@@ -95,6 +98,7 @@ def test_same_seed_same_first_frame_and_weights(tmp_path, mnist_arrays):
     assert not np.array_equal(a.generator.get_weights()[0], c.generator.get_weights()[0])
 
 
+@pytest.mark.slow
 def test_time_budget_ends_after_the_epoch_in_progress(tmp_path, mnist_arrays):
     run = runs.train(out_dir=str(tmp_path), model="mlp", epochs=50, limit=256, time_budget=0.5,
                      verbose=0)
@@ -134,7 +138,7 @@ def test_nan_loss_stops_with_epoch_and_batch(tmp_path):
     (dict(model="nope"), "unknown model 'nope': choose one of mlp"),
     (dict(dataset="nope"), "unknown dataset 'nope'"),
     (dict(model="dcgan32"), "makes \\(32, 32, 3\\) images but dataset 'mnist'"),
-    (dict(lr=5), "lr must be between 0 and 1"),
+    (dict(lr=5), "lr must be a number between 0 and 1"),
     (dict(ema=1.0), "ema must be a number in \\[0, 1\\)"),
 ])
 def test_bad_parameters_get_clear_errors(bad, match):

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from ganutils import models, phase_conv, sampling, xla
+from ganutils import models, phase_conv, sampling, speedups, xla
 
 tf = pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
 def _pair(kernel, strides, filters, shape, name="Conv2DTranspose"):
     """Keras's layer `name` and ours, with the same weights, and an input batch."""
     keras.utils.set_random_seed(0)
-    ref, ours = (getattr(module, name)(filters, kernel, strides=strides, padding="same",
-                                       activation="tanh") for module in (keras.layers, phase_conv))
+    ref, ours = (cls(filters, kernel, strides=strides, padding="same", activation="tanh")
+                 for cls in (getattr(keras.layers, name), getattr(phase_conv, "Phase" + name)))
     x = tf.random.normal((2, *shape))
     ref(x), ours(x)
     ours.set_weights(ref.get_weights())
@@ -49,8 +49,8 @@ def _forward_and_gradients(layer, x, jit, backward_ops=False):
 
 @pytest.mark.parametrize("kernel,strides", [(4, 2), (5, 2), (3, 2), (3, 1), (5, 3), ((4, 5), (2, 3))])
 def test_phases_equal_keras_outputs_and_gradients(monkeypatch, kernel, strides):
-    monkeypatch.setattr(phase_conv.Conv2DTranspose, "MIN_FILTERS", 0)
-    monkeypatch.setattr(phase_conv.Conv2DTranspose, "MIN_PIXELS", 0)
+    monkeypatch.setattr(phase_conv.PhaseConv2DTranspose, "MIN_FILTERS", 0)
+    monkeypatch.setattr(phase_conv.PhaseConv2DTranspose, "MIN_PIXELS", 0)
     ref, ours, x = _pair(kernel, strides, 5, (7, 6, 3))
     want, ref_ops = _forward_and_gradients(ref, x, jit=True)
     got, our_ops = _forward_and_gradients(ours, x, jit=True)
@@ -62,8 +62,8 @@ def test_phases_equal_keras_outputs_and_gradients(monkeypatch, kernel, strides):
 
 @pytest.mark.parametrize("kernel,strides", [(3, 2), (4, 2), (5, 2), ((5, 4), (2, 3))])
 def test_strided_conv_gradient_by_phases_equals_keras(monkeypatch, kernel, strides):
-    monkeypatch.setattr(phase_conv.Conv2D, "MIN_CHANNELS", 0)
-    monkeypatch.setattr(phase_conv.Conv2D, "MIN_PIXELS", 0)
+    monkeypatch.setattr(phase_conv.PhaseConv2D, "MIN_CHANNELS", 0)
+    monkeypatch.setattr(phase_conv.PhaseConv2D, "MIN_PIXELS", 0)
     ref, ours, x = _pair(kernel, strides, 5, (8, 6, 3), "Conv2D")
     want, ref_ops = _forward_and_gradients(ref, x, jit=True, backward_ops=True)
     got, our_ops = _forward_and_gradients(ours, x, jit=True, backward_ops=True)
@@ -78,8 +78,8 @@ def test_strided_conv_keeps_keras_gradient_where_phases_do_not_apply(monkeypatch
     phases' transposed convolution would give back 8); stride 1 (no transposed conv)."""
     _, ours, x = _pair(3, 2, 5, (8, 6, 3), "Conv2D")
     assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, True, backward_ops=True)[1]
-    monkeypatch.setattr(phase_conv.Conv2D, "MIN_CHANNELS", 0)
-    monkeypatch.setattr(phase_conv.Conv2D, "MIN_PIXELS", 0)
+    monkeypatch.setattr(phase_conv.PhaseConv2D, "MIN_CHANNELS", 0)
+    monkeypatch.setattr(phase_conv.PhaseConv2D, "MIN_PIXELS", 0)
     assert ours.by_phases((2, 8, 6, 3))
     assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, False, backward_ops=True)[1]
     assert not ours.by_phases((2, 7, 6, 3))
@@ -87,27 +87,27 @@ def test_strided_conv_keeps_keras_gradient_where_phases_do_not_apply(monkeypatch
     want, _ = _forward_and_gradients(ref, x, jit=True)
     for w, g in zip(want, _forward_and_gradients(odd, x, jit=True)[0]):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
-    assert not phase_conv.Conv2D(5, 3, padding="same").by_phases((2, 8, 6, 3))
+    assert not phase_conv.PhaseConv2D(5, 3, padding="same").by_phases((2, 8, 6, 3))
 
 
 def test_max_pooling_as_reshape_equals_keras_under_xla():
     x = tf.random.normal((2, 8, 6, 3))
     want, ref_ops = _forward_and_gradients(keras.layers.MaxPooling2D(), x, True, backward_ops=True)
-    got, our_ops = _forward_and_gradients(xla.MaxPooling2D(), x, True, backward_ops=True)
+    got, our_ops = _forward_and_gradients(xla.TiledMaxPooling2D(), x, True, backward_ops=True)
     assert "MaxPool" in ref_ops and not {t for t in our_ops if t.startswith("MaxPool")}
     for w, g in zip(want, got):  # output, d/dinput
         assert w.shape == g.shape
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
     # Ties: the gradient is shared between equal maxima, its sum per window unchanged.
     zeros = tf.zeros((1, 4, 4, 2))
-    (y, grad), _ = _forward_and_gradients(xla.MaxPooling2D(), zeros, True, backward_ops=True)
+    (y, grad), _ = _forward_and_gradients(xla.TiledMaxPooling2D(), zeros, True, backward_ops=True)
     np.testing.assert_allclose(grad, np.full((1, 4, 4, 2), np.sin(1.0) / 4), rtol=1e-6)
 
 
 def test_max_pooling_keeps_keras_op_where_windows_do_not_tile():
     x = tf.random.normal((2, 7, 6, 3))
-    for layer, jit in ((xla.MaxPooling2D(), False), (xla.MaxPooling2D(), True),
-                       (xla.MaxPooling2D(pool_size=3, strides=2), True)):
+    for layer, jit in ((xla.TiledMaxPooling2D(), False), (xla.TiledMaxPooling2D(), True),
+                       (xla.TiledMaxPooling2D(pool_size=3, strides=2), True)):
         keras_layer = keras.layers.MaxPooling2D(layer.pool_size, layer.strides)
         want, _ = _forward_and_gradients(keras_layer, x, jit, backward_ops=True)
         got, ops = _forward_and_gradients(layer, x, jit, backward_ops=True)
@@ -119,31 +119,31 @@ def test_max_pooling_keeps_keras_op_where_windows_do_not_tile():
 def test_keras_kernel_without_xla_and_for_small_layers(monkeypatch):
     _, ours, x = _pair(4, 2, 5, (7, 6, 3))
     assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, jit=True)[1]  # too small
-    monkeypatch.setattr(phase_conv.Conv2DTranspose, "MIN_FILTERS", 0)
-    monkeypatch.setattr(phase_conv.Conv2DTranspose, "MIN_PIXELS", 0)
+    monkeypatch.setattr(phase_conv.PhaseConv2DTranspose, "MIN_FILTERS", 0)
+    monkeypatch.setattr(phase_conv.PhaseConv2DTranspose, "MIN_PIXELS", 0)
     assert ours.by_phases((2, 7, 6, 3))  # large enough now, but
     assert "Conv2DBackpropInput" in _forward_and_gradients(ours, x, jit=False)[1]  # no XLA
 
 
-@pytest.mark.parametrize("name", ["Conv2DTranspose", "Conv2D"])
-def test_checkpoints_of_keras_layers_load_and_generators_round_trip(tmp_path, name):
-    """Weights saved from Keras's layers (runs started before ours existed) load into
-    ours, and a generator with them saves and loads as `.keras`."""
-    def net(layer_class):
-        keras.utils.set_random_seed(1)
-        return keras.Sequential([keras.Input((4, 4, 8)),
-                                 layer_class(6, 4, strides=2, padding="same")])
-    old, new = net(getattr(keras.layers, name)), net(getattr(phase_conv, name))
-    old.save_weights(tmp_path / "old.weights.h5")
-    new.load_weights(tmp_path / "old.weights.h5")
-    x = np.random.default_rng(0).normal(size=(3, 4, 4, 8)).astype("float32")
-    np.testing.assert_allclose(new(x), old(x), atol=1e-6)
-    generator = models.get("dcgan32").build()[0]
-    generator.save(tmp_path / "generator.keras")
-    loaded = sampling.load_generator(tmp_path / "generator.keras")
-    assert sum(isinstance(layer, phase_conv.Conv2DTranspose) for layer in loaded.layers) == 3
-    noise = np.random.default_rng(0).normal(size=(2, 100)).astype("float32")
-    np.testing.assert_allclose(loaded(noise), generator(noise), atol=1e-6)
+@pytest.mark.parametrize("model", ["dcgan32", "maxpool32"])
+def test_accelerated_networks_compute_the_same_and_save_as_plain_keras(tmp_path, model):
+    """The XLA speed-ups are swapped in for training only: same weights, same outputs,
+    and what is saved holds Keras's own layers."""
+    from ganutils import checkpoint
+
+    generator, discriminator = models.get(model).build()
+    for net in (generator, discriminator):
+        fast = speedups.accelerated(net)
+        assert type(fast) is type(net) and fast is not net
+        assert any(type(layer).__module__.startswith("ganutils") for layer in fast.layers)
+        x = np.random.default_rng(0).normal(size=(2, *net.inputs[0].shape[1:])).astype("float32")
+        np.testing.assert_allclose(fast(x), net(x), atol=1e-5)
+        back = speedups.plain(fast)
+        assert all(type(layer).__module__.startswith("keras") for layer in back.layers)
+        np.testing.assert_allclose(back(x), net(x), atol=1e-5)
+    checkpoint.save_generator(speedups.accelerated(generator), tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras")
+    assert all(type(layer).__module__.startswith("keras") for layer in loaded.layers)
 
 
 def test_noise_under_xla_is_standard_normal_and_fresh_each_step():
