@@ -1,12 +1,20 @@
 """ganutils: the small library every notebook of the GAN course imports.
 
-Modules, each named for what it holds: `data` (datasets as tf.data, or NumPy batches on
-other Keras backends), `models` (generator and discriminator builders from the seed
-writeups), `training` (the GAN `keras.Model`), `augment` (DiffAugment), `callbacks` (frames,
-losses, snapshots, resume, time budget), `runs` (one call that trains and writes a report
-folder), `metrics`, `evaluation` and `classifiers` (FID, KID and their feature spaces),
-`report` (what the notebooks print and plot about a run), `plots`, `gif`, `sampling`,
-`files`, `errors`, `config`.
+Modules, each named for what it holds, from the bottom of the import graph up:
+
+* `errors`, `files`, `config` (the data folder), `datasets` (what each dataset is),
+  `metrics` (FID and KID), `quiet` (TensorFlow's start-up notices kept off the screen);
+* `data` (datasets as tf.data, or NumPy batches on other Keras backends), `models`
+  (generator and discriminator builders from the writeups), `augment` (DiffAugment),
+  `classifiers`, `sampling`, `plots`, `gif`;
+* `trainconfig` (a run's settings, their checks, the named configurations), `training`
+  (the GAN `keras.Model` and its `train_step`; `training_jax` for Keras's JAX backend),
+  `xla`, `phase_conv` and `speedups` (XLA-on-CPU workarounds, swapped in for training only),
+  `jit` (XLA on or off, chosen by timing), `checkpoint` (resume state, plain saved
+  generators), `evaluation` (scores in a classifier's feature space), `callbacks` (frames,
+  losses, quality, snapshots, time budget);
+* `runs` (one call that trains and writes a report folder), `report` (what the notebooks
+  print and plot about a run), and the command line (`python -m ganutils`).
 """
 
 from . import quiet as _quiet
