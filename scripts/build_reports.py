@@ -118,7 +118,14 @@ def index() -> None:
         "Metrics on 10,000 samples in each dataset's classifier feature space "
         "(`ganutils.evaluation`); the floor is real held-out images.\n\n"
         "| report | measured | training | final samples |\n| --- | --- | --- | --- |\n"
-        + "\n".join(rows) + "\n" + targets())
+        + "\n".join(rows) + "\n" + targets() + colour_runs())
+
+
+def colour_runs() -> str:
+    """The colour notebooks' recipe comparison and long runs (`reports/colour_runs.md`,
+    written from their measured outputs), appended to the index."""
+    path = ROOT / "reports" / "colour_runs.md"
+    return "\n" + path.read_text() if path.exists() else ""
 
 
 def targets() -> str:
