@@ -8,7 +8,7 @@ One row per model at its notebook batch size, on synthetic data of the model's i
 * `ours`: `GAN.fit` exactly as the notebooks train (tf.data pipeline, EMA generator);
 * `plain`: the TensorFlow DCGAN tutorial's pattern, a `tf.function` step with two gradient
   tapes on the same two networks (one D pass on fakes shared by both losses);
-* `seed`: the seeds' loop, `predict` then `train_on_batch` on real, on fake, then on the
+* `seed`: the writeups' loop, `predict` then `train_on_batch` on real, on fake, then on the
   stacked G+D model (Keras 3 still runs it; see `training.py` for why we do not train so);
 * `MFLOP/img`: floating-point operations per image of one training step, counted by
   TensorFlow's profiler on the traced graph of our step (and of the plain step), not estimated;
@@ -19,8 +19,9 @@ One row per model at its notebook batch size, on synthetic data of the model's i
   none of the pipeline's work overlapped the step; timing ours again on one batch held in
   memory, as earlier versions did, gave 0-12% at random on this shared machine);
 * with `--precision`, `bf16`: ours under `precision="mixed_bfloat16"` over ours in float32;
-* with `--xla`, `XLA on` and `XLA off`: ours with `jit_compile=True` and `False` (the
-  default, `None`, is on).
+* `XLA`: the path ours trained with, as the automatic choice (`ganutils.jit`) picked it for
+  this machine and model (timed once, then remembered);
+* with `--xla`, `XLA on` and `XLA off`: ours with `jit_compile=True` and `False`.
 
 `ours` is timed per step inside one `fit` (`Clock`), the plain and seed loops per call.
 

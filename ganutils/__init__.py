@@ -1,6 +1,7 @@
 """ganutils: the small library every notebook of the GAN course imports.
 
-Modules, each named for what it holds, from the bottom of the import graph up:
+Modules, each named for what it holds, in layers (a module imports only from its own
+layer or the ones above it in this list):
 
 * `errors`, `files`, `config` (the data folder), `datasets` (what each dataset is),
   `metrics` (FID and KID), `quiet` (TensorFlow's start-up notices kept off the screen);

@@ -44,9 +44,12 @@ def restore(gan, path) -> int:
         return 0
     gan.build_optimizers()  # their variables must exist to be loaded
     variables = state_variables(gan)
-    with h5py.File(path, "r") as f:
-        saved = [f[f"{i:04d}"][()] for i in range(len(f))]
-    if len(saved) != len(variables) or any(np.shape(s) != tuple(v.shape)
+    try:
+        with h5py.File(path, "r") as f:
+            saved = [f[f"{i:04d}"][()] for i in range(len(f))]
+    except (KeyError, OSError):
+        saved = None  # not a state file of this layout (another version wrote it)
+    if saved is None or len(saved) != len(variables) or any(np.shape(s) != tuple(v.shape)
                                            for s, v in zip(saved, variables)):
         raise ConfigError(f"{path} was saved by a different model or settings: choose another "
                           "out_dir, or delete that folder to start again")

@@ -99,13 +99,17 @@ class StepClock(keras.callbacks.Callback):
     def __init__(self, seconds: float = 2.0, min_steps: int = 3):
         super().__init__()
         self.seconds, self.min_steps, self.timed = seconds, min_steps, 0
+        self.first = None
 
     def on_train_batch_begin(self, batch, logs=None):
-        if batch == self.SKIP:
-            self.start = time.perf_counter()
+        # `batch` counts steps; with steps_per_execution = k it moves by k per call.
+        if self.first is None and batch >= self.SKIP:
+            self.first, self.start = batch, time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.timed = batch + 1 - self.SKIP
+        if self.first is None:
+            return
+        self.timed = batch + 1 - self.first
         if self.timed >= self.min_steps and time.perf_counter() - self.start >= self.seconds:
             self.model.stop_training = True
 

@@ -79,7 +79,7 @@ def build_gan(config: TrainConfig) -> GAN:
         generator, discriminator = spec.build(c.latent_dim)
         if c.spectral_norm:
             discriminator = models.spectral_normalized(discriminator)
-        if xla_on and keras.backend.backend() == "tensorflow":  # a speed trick, never saved
+        if xla_on and _tensorflow_on_cpu():  # a speed trick for XLA on CPUs, never saved
             generator, discriminator = speedups.accelerated(generator), speedups.accelerated(discriminator)
     if c.precision != "float32":  # images and logits leave the networks in float32
         generator, discriminator = _float32_output(generator), _float32_output(discriminator)
@@ -100,14 +100,14 @@ def build_gan(config: TrainConfig) -> GAN:
 def resolve_jit(c: TrainConfig) -> bool:
     """`c.jit_compile`, or where it is None: $GANUTILS_JIT if set, else the faster of XLA on
     and off for this step on this machine, timed once and remembered (see `ganutils.jit`).
-    JAX always compiles."""
+    On JAX: compiled (without, it runs op by op)."""
     if c.jit_compile is not None:
         return c.jit_compile
-    if keras.backend.backend() != "tensorflow":
-        return True
     forced = jit.forced()
     if forced is not None:
         return forced
+    if keras.backend.backend() != "tensorflow":
+        return True
     import tensorflow as tf
 
     key = {"device": cb.device_description(), "cpu": jit.cpu_description(),
@@ -116,6 +116,14 @@ def resolve_jit(c: TrainConfig) -> bool:
                                          "precision", "augment", "loss", "spectral_norm",
                                          "ema", "steps_per_execution")}}
     return jit.choose(key, lambda on: seconds_per_step(dataclasses.replace(c, jit_compile=on)))
+
+
+def _tensorflow_on_cpu() -> bool:
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return not tf.config.list_physical_devices("GPU")
 
 
 def seconds_per_step(c: TrainConfig, seconds: float = 2.0) -> float:

@@ -4,7 +4,7 @@ for training, `plain` swaps Keras's own layers back for saving.
 The builders in `models` use Keras's layers only, so what a notebook shows and what a file
 holds is plain Keras. The layers of `phase_conv` and `xla` compute the same thing faster
 where a TensorFlow run compiles its step with XLA on a CPU; `runs.build_gan` applies
-`accelerated` exactly there, and `checkpoint.save_generator` saves `plain` copies.
+`accelerated` there (TensorFlow, XLA on, no GPU visible), and `checkpoint.save_generator` saves `plain` copies.
 """
 
 from __future__ import annotations

@@ -89,6 +89,9 @@ class TrainConfig:
         _check_number("beta_1", c.beta_1, 0, 1, low_ok=True)
         _check_number("ema", c.ema, 0, 1, low_ok=True, hint=" (0 turns the average off)")
         _check_number("label_smoothing", c.label_smoothing, 0, 0.5, low_ok=True)
+        if c.loss == "hinge" and c.label_smoothing:
+            raise ConfigError("label_smoothing applies to the bce loss only: set it to 0 "
+                              "with loss='hinge'")
         if c.time_budget is not None and not (_is_number(c.time_budget) and c.time_budget > 0):
             raise ConfigError(f"time_budget must be a positive number of seconds or None, "
                               f"got {c.time_budget!r}")
@@ -125,7 +128,7 @@ HELP = {
     "beta_1": "Adam's first-moment decay for both networks",
     "loss": "bce (non-saturating, Goodfellow et al. 2014) or hinge (as SN-GAN)",
     "spectral_norm": "spectral normalisation of every discriminator layer (Miyato et al. 2018)",
-    "label_smoothing": "real target 1 - s for the discriminator (one-sided)",
+    "label_smoothing": "real target 1 - s for the discriminator (one-sided; bce loss only)",
     "ema": "generator weight-average decay, e.g. 0.999 (0: sample the raw generator)",
     "augment": "DiffAugment of D's input: diffaugment (colour, translation, cutout) or a "
                "comma-separated subset",

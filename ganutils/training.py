@@ -59,7 +59,8 @@ class GAN(keras.Model):
         # Part of the model's state: saved with the weights, so a resumed run draws the
         # same noise an uninterrupted one would.
         self.noise_seed = keras.random.SeedGenerator(seed)
-        self.epochs_done = keras.Variable(0, dtype="int64", trainable=False, name="epochs_done")
+        # int32: Keras's JAX backend has no int64 unless asked, and warns when it truncates.
+        self.epochs_done = keras.Variable(0, dtype="int32", trainable=False, name="epochs_done")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.built = True  # both networks arrive built; nothing to infer from data

@@ -4,7 +4,8 @@ Some of XLA's CPU lowerings are far slower than TensorFlow's own kernels: transp
 convolutions (see `phase_conv`), TensorFlow's default random-number algorithm, Philox,
 which XLA computes element by element (Threefry is fast there; TensorFlow's non-XLA
 kernels have Philox only, and are fast), and max-pooling's gradient. Each workaround below
-is used only while XLA compiles a TensorFlow step, and gives the same results.
+is used only while XLA compiles a TensorFlow step; the layers give the same results, the
+noise is as random but other numbers.
 """
 
 from __future__ import annotations

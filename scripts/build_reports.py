@@ -9,18 +9,23 @@ A GPU box may lack nbconvert: `--no-html` there, then `--html NAME` here.
 Each report folder gets the executed notebook, an HTML export readable without Jupyter, the
 epoch GIF, the PNG figures, `metrics.json` and the final `generator.keras`. Training
 scratch (frames, snapshots, resume state) stays under `runs/reports/<name>/`, so an
-interrupted report run resumes when this script is run again.
+interrupted report run resumes when this script is run again. After each notebook,
+`check_report.py` lists what would stop a reader (missing figures, stray stderr, machine
+paths, numbers in the discussion that no output shows).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import papermill
+
+import check_report  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 # Report parameters: what each notebook trains for its report (at most 40 CPU minutes).
@@ -56,7 +61,9 @@ def build(name: str, gpu: bool = False, html: bool = True) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     params = GPU_REPORTS[name] if gpu and name in GPU_REPORTS else REPORTS[name]
     print(f"{name}: {params}")
-    papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(dest / f"{name}.ipynb"),
+    # Relative paths: the report's metadata then names no folder of this machine.
+    os.chdir(ROOT)
+    papermill.execute_notebook(f"notebooks/{name}.ipynb", f"reports/{name}/{name}.ipynb",
                                parameters={**params, "out_dir": str(work.relative_to(ROOT))},
                                cwd=str(ROOT), log_output=False, progress_bar=False)
     for f in [*work.glob("*.png"), *work.glob("*.gif"), *(work / k for k in KEEP)]:
@@ -64,6 +71,11 @@ def build(name: str, gpu: bool = False, html: bool = True) -> None:
             shutil.copy2(f, dest / f.name)
     if html:
         export(name)
+    found = check_report.problems(dest)
+    for line in found:
+        print(f"{name}: {line}", file=sys.stderr)
+    if found:
+        print(f"{name}: the report is not whole ({len(found)} problems above)", file=sys.stderr)
 
 
 def export(name: str) -> None:

@@ -77,11 +77,19 @@ def test_a_run_left_automatic_times_its_own_step_once(tmp_path, monkeypatch):
     assert '"model": "mlp"' in entry[0] and "cpu" in entry[0]
 
 
-def test_seconds_per_step_times_a_real_step():
-    seconds = runs.seconds_per_step(runs.TrainConfig(model="mlp", jit_compile=False), seconds=0.2)
+@pytest.mark.parametrize("steps_per_execution", [1, 3])
+def test_seconds_per_step_times_a_real_step(steps_per_execution):
+    config = runs.TrainConfig(model="mlp", jit_compile=False, steps_per_execution=steps_per_execution)
+    seconds = runs.seconds_per_step(config, seconds=0.2)
     assert 0 < seconds < 5
 
 
-def test_cpu_description_names_the_vector_units():
+def test_cpu_description_names_the_vector_units(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("model name\t: Test CPU 9000\nflags\t\t: fpu avx2 avx512f amx_bf16\n")
+    real_path = jit.Path
+    monkeypatch.setattr(jit, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
     text = jit.cpu_description()
-    assert "cores" in text and ("AVX" in text or "no AVX2" in text)
+    assert text.startswith("Test CPU 9000 (AVX2, AVX-512, AMX,") and "AVX-512 BF16" not in text
+    cpuinfo.write_text("model name\t: Old CPU\nflags\t\t: fpu sse4_2\n")
+    assert jit.cpu_description().startswith("Old CPU (no AVX2,")

@@ -85,6 +85,18 @@ def test_resume_refuses_a_different_run_in_the_same_folder(tmp_path, mnist_array
         runs.train(out_dir=str(tmp_path), model="mlp", epochs=2, limit=128, batch_size=32, verbose=0)
 
 
+def test_a_state_file_of_another_layout_is_refused_in_one_sentence(tmp_path):
+    import h5py
+
+    from ganutils import checkpoint
+
+    with h5py.File(tmp_path / "state.weights.h5", "w") as f:  # as Keras's save_weights lays out
+        f["layers/dense/vars/0"] = np.zeros((2, 2))
+    gan = runs.build_gan(runs.TrainConfig(model="mlp"))
+    with pytest.raises(ConfigError, match="saved by a different model or settings"):
+        checkpoint.restore(gan, tmp_path / "state.weights.h5")
+
+
 @pytest.mark.slow
 def test_same_seed_same_first_frame_and_weights(tmp_path, mnist_arrays):
     kw = dict(model="dcgan_upsample", epochs=1, limit=256, quality_every=0, verbose=0)
@@ -140,6 +152,8 @@ def test_nan_loss_stops_with_epoch_and_batch(tmp_path):
     (dict(model="dcgan32"), "makes \\(32, 32, 3\\) images but dataset 'mnist'"),
     (dict(lr=5), "lr must be a number between 0 and 1"),
     (dict(ema=1.0), "ema must be a number in \\[0, 1\\)"),
+        (dict(loss="hinge", label_smoothing=0.1), "bce loss only"),
+        (dict(loss="wasserstein"), "unknown loss 'wasserstein'"),
 ])
 def test_bad_parameters_get_clear_errors(bad, match):
     with pytest.raises(ConfigError, match=match):

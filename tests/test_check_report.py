@@ -1,0 +1,79 @@
+"""scripts/check_report.py finds what makes an executed report unreadable, and passes a
+whole one. (The committed reports are checked once they are rebuilt with it.)"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import check_report  # noqa: E402
+
+PNG = {"output_type": "display_data", "metadata": {},
+       "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}}
+
+
+def _out(text, name="stdout"):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def _code(source, *outputs):
+    return {"cell_type": "code", "metadata": {}, "source": source, "outputs": list(outputs),
+            "execution_count": 1}
+
+
+def _md(source):
+    return {"cell_type": "markdown", "metadata": {}, "source": source}
+
+
+def _report(tmp_path, cells, metadata=None, metrics=None):
+    folder = tmp_path / "09_demo"
+    folder.mkdir()
+    nb = {"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+          "metadata": metadata or {"papermill": {"input_path": "notebooks/09_demo.ipynb",
+                                                 "parameters": {"epochs": 10}}}}
+    (folder / "09_demo.ipynb").write_text(json.dumps(nb))
+    if metrics:
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def _whole_cells():
+    return [_code("plots.loss_curves(run.history)\nplt.show()", PNG),
+            _code("print(report.summary(run))", _out("FID 17.33 after 10 epochs; dog 73.1%\n")),
+            _md("## What the run showed\n"),
+            _md("FID fell to 17.3 in 10 epochs (Radford et al. 2015); 73.1% look like dogs.")]
+
+
+def test_a_whole_report_passes(tmp_path):
+    assert check_report.problems(_report(tmp_path, _whole_cells(), metrics={"epochs": 10})) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda c: c[0].update(outputs=[]), "cell 0 draws a figure but has no image output"),
+    (lambda c: c[1]["outputs"].append(_out("UserWarning: careful\n", "stderr")), "writes to stderr"),
+    (lambda c: c[1]["outputs"].append({"output_type": "error", "ename": "ValueError",
+                                       "evalue": "bad", "traceback": []}), "error in its output"),
+    (lambda c: c[1]["outputs"].append(_out("saved to /home/me/runs/x\n")), "machine path"),
+    (lambda c: c[3].update(source="FID fell to 12.9 and 23.5% are cats."),
+     "the discussion quotes 12.9, 23.5"),
+    (lambda c: c.pop(2), "no discussion section"),
+])
+def test_each_defect_is_found(tmp_path, change, expected):
+    cells = _whole_cells()
+    change(cells)
+    found = check_report.problems(_report(tmp_path, cells))
+    assert any(expected in line for line in found), found
+
+
+def test_absolute_paths_in_metadata_and_unsaid_resumes_are_found(tmp_path):
+    folder = _report(tmp_path, _whole_cells(),
+                     metadata={"papermill": {"input_path": "/work/x/notebooks/09_demo.ipynb",
+                                             "parameters": {"epochs": 10}}},
+                     metrics={"models": {"plain": {"epochs": 12}, "augmented": {"epochs": 9}}})
+    found = check_report.problems(folder)
+    assert "notebook metadata holds an absolute path" in found
+    assert any("{'plain': 12}" in line and "resumed" in line for line in found)
