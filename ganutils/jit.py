@@ -4,7 +4,8 @@ Whether XLA (`jit_compile=True`) speeds a GAN step depends on the machine: on on
 CPU it made the 32x32 models faster, on another with bf16 units TensorFlow's own oneDNN
 kernels ran the same step twice as fast as XLA did. So no fixed default is right. With
 `jit_compile=None` (the default) a run times a few warm steps of its own model both ways
-before training, keeps the faster, and writes the choice to a small JSON file beside the
+before training (in alternating rounds, so that a machine busy with something else slows
+both alike), keeps the faster, and writes the choice to a small JSON file beside the
 Keras configuration (`~/.keras/ganutils_jit.json`, or `$GANUTILS_JIT_CACHE`), keyed by
 everything that changes the step's speed: so later runs and resumes do not pay for it again.
 `jit_compile=True` or `False` skips all of this, as does `GANUTILS_JIT=on` or `off` in the
@@ -64,10 +65,10 @@ def cpu_description() -> str:
     return f"{name} ({', '.join(units) or 'no AVX2'}, {os.cpu_count()} cores)"
 
 
-def choose(key: dict, time_step: Callable[[bool], float], path: Path | None = None,
+def choose(key: dict, time_steps: Callable[[], dict], path: Path | None = None,
            log: Callable[[str], None] = print) -> bool:
-    """Whether to compile with XLA for the step `key` describes: the cached answer, or
-    `time_step(True)` against `time_step(False)` (seconds per step), the faster kept."""
+    """Whether to compile with XLA for the step `key` describes: the cached answer, or the
+    faster of `time_steps()`'s seconds per step {True: with XLA, False: without}."""
     path = Path(path or cache_path())
     name = json.dumps(key, sort_keys=True)
     try:
@@ -76,7 +77,7 @@ def choose(key: dict, time_step: Callable[[bool], float], path: Path | None = No
         cache = {}
     if name in cache:
         return cache[name]["jit_compile"]
-    seconds = {jit: time_step(jit) for jit in (True, False)}
+    seconds = time_steps()
     jit = seconds[True] < seconds[False]
     cache[name] = {"jit_compile": jit, "seconds_xla": seconds[True], "seconds_no_xla": seconds[False]}
     try:

@@ -115,7 +115,7 @@ def resolve_jit(c: TrainConfig) -> bool:
            **{k: getattr(c, k) for k in ("model", "batch_size", "latent_dim", "image_size",
                                          "precision", "augment", "loss", "spectral_norm",
                                          "ema", "steps_per_execution")}}
-    return jit.choose(key, lambda on: seconds_per_step(dataclasses.replace(c, jit_compile=on)))
+    return jit.choose(key, lambda: step_seconds(c))
 
 
 def _tensorflow_on_cpu() -> bool:
@@ -126,18 +126,25 @@ def _tensorflow_on_cpu() -> bool:
     return not tf.config.list_physical_devices("GPU")
 
 
-def seconds_per_step(c: TrainConfig, seconds: float = 2.0) -> float:
-    """One training step's seconds for `c` (its jit_compile set), on random images."""
+def step_seconds(c: TrainConfig, seconds: float = 1.0, rounds: int = 3) -> dict:
+    """Seconds per training step for `c` with XLA on and off, {True: ..., False: ...}, on
+    random images: timed in alternating rounds, so that a machine busy with something else
+    slows both alike, and the fastest round of each kept."""
     c = c.validated()
     spec = models.get(c.model)
-    gan = build_gan(c)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (2 * c.batch_size, *spec.image_shape), dtype=np.uint8)
     labels = np.arange(len(images)) % 10 if spec.conditional else None
-    clock = jit.StepClock(seconds)
-    gan.fit(data.to_dataset(images, labels, c.batch_size, epochs=None), epochs=1,
-            steps_per_epoch=100_000, verbose=0, callbacks=[clock], shuffle=False)
-    return clock.seconds_per_step
+    batches = data.to_dataset(images, labels, c.batch_size, epochs=None)
+    gans = {on: build_gan(dataclasses.replace(c, jit_compile=on)) for on in (True, False)}
+    times = {on: [] for on in gans}
+    for _ in range(rounds):
+        for on, gan in gans.items():
+            clock = jit.StepClock(seconds)
+            gan.fit(batches, epochs=1, steps_per_epoch=100_000, verbose=0, callbacks=[clock],
+                    shuffle=False)
+            times[on].append(clock.seconds_per_step)
+    return {on: min(t) for on, t in times.items()}
 
 
 @contextlib.contextmanager

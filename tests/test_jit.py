@@ -13,10 +13,10 @@ from ganutils.errors import ConfigError
 
 
 def _timer(seconds, calls):
-    def time_step(on):
-        calls.append(on)
-        return seconds[on]
-    return time_step
+    def time_steps():
+        calls.extend(seconds)
+        return seconds
+    return time_steps
 
 
 @pytest.mark.parametrize("xla_faster", [True, False])
@@ -49,7 +49,7 @@ def test_a_forced_setting_overrides_the_choice(tmp_path, monkeypatch):
     monkeypatch.setenv("GANUTILS_JIT_CACHE", str(tmp_path / "c.json"))
     def never(_):
         raise AssertionError("a forced setting must not time anything")
-    monkeypatch.setattr(runs, "seconds_per_step", never)
+    monkeypatch.setattr(runs, "step_seconds", never)
     monkeypatch.setenv("GANUTILS_JIT", "auto")
     config = runs.TrainConfig(model="mlp")
     assert runs.resolve_jit(runs.TrainConfig(model="mlp", jit_compile=True)) is True
@@ -67,8 +67,8 @@ def test_a_run_left_automatic_times_its_own_step_once(tmp_path, monkeypatch):
     monkeypatch.setenv("GANUTILS_JIT_CACHE", str(tmp_path / "c.json"))
     monkeypatch.setenv("GANUTILS_JIT", "auto")
     timed = []
-    monkeypatch.setattr(runs, "seconds_per_step",
-                        lambda c: timed.append(c.jit_compile) or (0.5 if c.jit_compile else 1.0))
+    monkeypatch.setattr(runs, "step_seconds",
+                        lambda c: timed.extend([True, False]) or {True: 0.5, False: 1.0})
     gan = runs.build_gan(runs.TrainConfig(model="mlp", precision="float32"))
     assert gan.jit_compile is True and sorted(timed) == [False, True]
     runs.build_gan(runs.TrainConfig(model="mlp", precision="float32"))  # remembered
@@ -78,10 +78,10 @@ def test_a_run_left_automatic_times_its_own_step_once(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("steps_per_execution", [1, 3])
-def test_seconds_per_step_times_a_real_step(steps_per_execution):
-    config = runs.TrainConfig(model="mlp", jit_compile=False, steps_per_execution=steps_per_execution)
-    seconds = runs.seconds_per_step(config, seconds=0.2)
-    assert 0 < seconds < 5
+def test_step_seconds_times_both_paths_of_a_real_step(steps_per_execution):
+    config = runs.TrainConfig(model="mlp", steps_per_execution=steps_per_execution)
+    seconds = runs.step_seconds(config, seconds=0.1, rounds=2)
+    assert set(seconds) == {True, False} and all(0 < s < 5 for s in seconds.values())
 
 
 def test_cpu_description_names_the_vector_units(tmp_path, monkeypatch):
