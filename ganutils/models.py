@@ -159,19 +159,26 @@ def dcgan32_discriminator(image_shape=(32, 32, 3)):
 
 
 def dcgan32_bn_generator(latent_dim=100, image_shape=(32, 32, 3)):
-    """DCGAN's generator (Radford et al.) at 32x32, as SN-GAN's CIFAR-10 baseline: Dense to
-    4x4x512, ConvT 256-128-64 4x4/2 each with batch norm and ReLU, a 3x3 conv to RGB, tanh.
-    Against the dog and cat writeup's generator: batch norm, and channels halving as the image doubles."""
+    """DCGAN's generator (Radford et al.) at 32x32, as SN-GAN's CIFAR-10 baseline: the body
+    below to 32x32x64, then a 3x3 conv to RGB, tanh. Against the dog and cat writeup's
+    generator: batch norm, and channels halving as the image doubles."""
+    model = _dcgan_body(latent_dim, "dcgan32_bn_generator")
+    model.add(layers.Conv2D(image_shape[-1], 3, padding="same", activation="tanh"))
+    return model
+
+
+def _dcgan_body(latent_dim, name):
+    """DCGAN's generator body: Dense to 4x4x512, then ConvT 256-128-64 4x4/2, each with
+    batch norm and ReLU (32x32x64 out)."""
     model = keras.Sequential([
         keras.Input((latent_dim,)),
         layers.Dense(4 * 4 * 512, use_bias=False), layers.Reshape((4, 4, 512)),
         layers.BatchNormalization(), layers.Activation("relu"),
-    ], name="dcgan32_bn_generator")
+    ], name=name)
     for filters in (256, 128, 64):
         model.add(layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False))
         model.add(layers.BatchNormalization())
         model.add(layers.Activation("relu"))
-    model.add(layers.Conv2D(image_shape[-1], 3, padding="same", activation="tanh"))
     return model
 
 
@@ -204,17 +211,9 @@ def maxpool32_discriminator(image_shape=(32, 32, 3)):
 
 # ------------------------------------------------------------------------ 64x64 image folders
 def dcgan64_generator(latent_dim=128, image_shape=(64, 64, 3)):
-    """DCGAN (Radford et al.) for 64x64 folders such as the Pokemon of "GANs-Pokemons-NaturalImages": 4x4x512, then
-    ConvT 256-128-64 4x4/2 with BN and ReLU, a last ConvT to RGB, tanh."""
-    model = keras.Sequential([
-        keras.Input((latent_dim,)),
-        layers.Dense(4 * 4 * 512, use_bias=False), layers.Reshape((4, 4, 512)),
-        layers.BatchNormalization(), layers.Activation("relu"),
-    ], name="dcgan64_generator")
-    for filters in (256, 128, 64):
-        model.add(layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False))
-        model.add(layers.BatchNormalization())
-        model.add(layers.Activation("relu"))
+    """DCGAN (Radford et al.) for 64x64 folders such as the Pokemon of
+    "GANs-Pokemons-NaturalImages": the DCGAN body to 32x32x64, a last ConvT to RGB, tanh."""
+    model = _dcgan_body(latent_dim, "dcgan64_generator")
     model.add(layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", activation="tanh"))
     return model
 
