@@ -15,7 +15,9 @@ layer or the ones above it in this list):
   generators), `evaluation` (scores in a classifier's feature space), `callbacks` (frames,
   losses, quality, snapshots, time budget);
 * `runs` (one call that trains and writes a report folder), `report` (what the notebooks
-  print and plot about a run), and the command line (`python -m ganutils`).
+  print and plot about a run), `neighbours` (samples beside their nearest training images);
+* `compare` (several variants trained on one budget, then compared), and the command line
+  (`python -m ganutils`).
 """
 
 from . import quiet as _quiet

@@ -10,20 +10,42 @@ import imageio.v2 as imageio
 from .files import atomic_path
 
 
-def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0) -> Path:
-    """Assemble `frames_dir/epoch_*.png` into `path` (a GIF that loops forever).
+def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0,
+                  max_frames: int = 60) -> Path:
+    """Assemble `frames_dir/epoch_*.png` into `path` (a GIF that loops forever), each frame
+    stamped with its epoch.
 
+    A long run's hundreds of epochs would make a GIF of many MB that no one watches to the
+    end: at most `max_frames` evenly spaced frames are kept, the first and last among them.
     The last frame stays on screen for `hold_last` seconds so the final result can be read.
     """
     frames = sorted(Path(frames_dir).glob("epoch_*.png"))
     if not frames:
         raise FileNotFoundError(f"no epoch_*.png frames in {frames_dir}: train at least one epoch")
-    images = [imageio.imread(f) for f in frames]
+    frames = [frames[i] for i in _evenly(len(frames), max_frames)]
+    images = [stamped(imageio.imread(f), f"epoch {int(f.stem.split('_')[1])}") for f in frames]
     durations = [1000.0 / fps] * (len(images) - 1) + [1000.0 * hold_last]
     with atomic_path(path) as tmp:
         imageio.mimsave(tmp, images, format="GIF", loop=0,  # Pillow wants a number for 1 frame
                         duration=durations if len(durations) > 1 else durations[0])
     return Path(path)
+
+
+def stamped(image, text: str, band: int = 16):
+    """`image` (uint8, grey or RGB) with a white band above it that says `text`: a reader of
+    the animation sees which epoch each frame is."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    picture = Image.fromarray(np.asarray(image))
+    out = Image.new(picture.mode, (picture.width, picture.height + band), "white")
+    out.paste(picture, (0, band))
+    try:
+        font = ImageFont.load_default(size=band - 4)
+    except TypeError:  # Pillow < 10.1: one small bitmap font
+        font = ImageFont.load_default()
+    ImageDraw.Draw(out).text((3, 1), text, fill="black", font=font)
+    return np.asarray(out)
 
 
 def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
@@ -51,9 +73,17 @@ def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
                 'from fixed noise after each epoch"/>')
 
 
+def _evenly(total: int, n: int) -> list[int]:
+    """Indices of `n` evenly spaced items of `total` (all of them if n >= total), the first
+    and last included."""
+    if n >= total:
+        return list(range(total))
+    return sorted({round(i * (total - 1) / max(n - 1, 1)) for i in range(n)})
+
+
 def _thinned(frames, n: int) -> bytes:
     """`n` evenly spaced frames of `frames` (first and last included) as GIF bytes."""
-    keep = sorted({round(i * (len(frames) - 1) / max(n - 1, 1)) for i in range(n)})
+    keep = _evenly(len(frames), n)
     buf = io.BytesIO()
     imageio.mimsave(buf, [frames[i] for i in keep], format="GIF", loop=0,
                     duration=[500.0] * (len(keep) - 1) + [2000.0])

@@ -9,14 +9,17 @@ import numpy as np
 from .files import atomic_path
 
 
+GUTTER = 160  # mid-grey gutters: cell borders show on white backgrounds (Pokemon) and black (MNIST)
+
+
 def tile(images, cols: int | None = None, pad: int = 1) -> np.ndarray:
-    """Images in [-1, 1], shape (N, H, W, C), as one uint8 grid picture with white gutters."""
+    """Images in [-1, 1], shape (N, H, W, C), as one uint8 grid picture with grey gutters."""
     images = np.asarray(images, np.float32)
     n, h, w, c = images.shape
     cols = cols or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     pixels = np.clip((images + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, np.uint8)
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), GUTTER, np.uint8)
     for i, img in enumerate(pixels):
         r, q = divmod(i, cols)
         y, x = pad + r * (h + pad), pad + q * (w + pad)
@@ -33,6 +36,14 @@ def save_grid(images, path, cols: int | None = None) -> Path:
     return Path(path)
 
 
+def wrapped(title: str, width_inches: float) -> str:
+    """`title` broken into lines that fit a figure `width_inches` wide (about 11 characters
+    an inch at matplotlib's default title size): a long title never overhangs its grid."""
+    import textwrap
+
+    return textwrap.fill(title, max(12, int(width_inches * 11)))
+
+
 def _finish(fig, path):
     if path is not None:
         with atomic_path(path) as tmp:
@@ -45,10 +56,30 @@ def show_grid(images, title: str = "", cols: int | None = None, path=None, scale
     import matplotlib.pyplot as plt
 
     grid = tile(images, cols)
-    fig, ax = plt.subplots(figsize=(scale * grid.shape[1] / 28, scale * grid.shape[0] / 28))
+    width = scale * grid.shape[1] / 28
+    fig, ax = plt.subplots(figsize=(width, scale * grid.shape[0] / 28))
     ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
     ax.set_axis_off()
-    ax.set_title(title)
+    ax.set_title(wrapped(title, width))
+    return _finish(fig, path)
+
+
+def grids_side_by_side(panels: dict, cols: int = 6, rows: int | None = None, path=None,
+                       inches: float = 2.2):
+    """Several grids in one row, each under its label ({label: images in [-1, 1]}): the
+    snapshots of one run from early to late, or the final samples of several variants.
+    Each panel shows its first `rows` x `cols` images (square by default)."""
+    import matplotlib.pyplot as plt
+
+    rows = rows or cols
+    fig, axes = plt.subplots(1, len(panels), figsize=(inches * len(panels), inches * rows / cols + 0.5),
+                             squeeze=False)
+    for ax, (label, images) in zip(axes[0], panels.items()):
+        grid = tile(np.asarray(images)[:rows * cols], cols)
+        ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
+        ax.set_axis_off()
+        ax.set_title(wrapped(label, inches), fontsize=10)
+    fig.tight_layout()
     return _finish(fig, path)
 
 
@@ -105,15 +136,21 @@ def batch_losses(history: dict, epoch: int | None = None, path=None):
     return _finish(fig, path)
 
 
-def class_histogram(shares, names, title: str = "", path=None):
-    """Share of generated samples per class (by the domain classifier), with the uniform line."""
+def class_histogram(shares, names, title: str = "", path=None, ylabel: str = "share of samples",
+                    reference: tuple | None = ("uniform", None)):
+    """One bar per class: by default the share of generated samples the domain classifier
+    puts in each class, with the uniform share as a dashed line. For other per-class values
+    (label accuracy) pass their `ylabel` and a `reference` (label, level), or None."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.bar(range(len(shares)), shares, color="tab:blue")
-    ax.axhline(1 / len(shares), color="k", lw=1, ls="--", label="uniform")
+    if reference:
+        label, level = reference
+        ax.axhline(1 / len(shares) if level is None else level, color="k", lw=1, ls="--",
+                   label=label)
+        ax.legend()
     ax.set_xticks(range(len(shares)), names, rotation=30 if max(map(len, names)) > 2 else 0)
-    ax.set(ylabel="share of samples", title=title)
-    ax.legend()
+    ax.set(ylabel=ylabel, title=wrapped(title, 7))
     fig.tight_layout()
     return _finish(fig, path)

@@ -21,16 +21,32 @@ def train_minutes(history: dict) -> float:
     return sum(history.get("seconds", [])) / 60
 
 
-def snapshot_grids(run, scale: float = 0.25):
-    """Show the grid of every generator snapshot, then the final one (saved as
-    `samples_final.png`): the same fixed noise (and labels) throughout, so the grids compare."""
+def trained(run) -> str:
+    """One line on what `runs.train` just did: epochs and minutes in all, and whether this
+    call resumed an earlier one or found the run already finished (then it trained nothing)."""
+    line = (f"{run.epochs_done} epochs in {train_minutes(run.history):.1f} training minutes, "
+            f"batch {run.config.batch_size}")
+    earlier = run.epochs_done - run.epochs_now
+    if earlier and run.epochs_now:
+        line += f" (resumed after epoch {earlier}: {run.epochs_now} epochs trained by this call)"
+    elif earlier:
+        line += " (this run had already finished in its folder: loaded, nothing more trained)"
+    return line
+
+
+def snapshot_grids(run, path=None):
+    """The generator snapshots and the final generator side by side, on the same fixed noise
+    (and labels), so the panels show one set of samples changing over training. The final
+    grid of all 100 is saved as `samples_final.png`."""
     inputs = callbacks.fixed_inputs(run.gan, 100, run.config.seed)
+    panels = {}
     for snap in sorted((run.out_dir / "snapshots").glob("generator_epoch_*.keras")):
-        images = sampling.load_generator(snap)(inputs, training=False)
-        plots.show_grid(images, title=snap.stem.replace("generator_", "").replace("_", " "),
-                        scale=scale)
-    plots.show_grid(run.generator(inputs, training=False), title=f"final, epoch {run.epochs_done}",
-                    path=run.out_dir / "samples_final.png", scale=scale)
+        epoch = int(snap.stem.rsplit("_", 1)[1])
+        panels[f"epoch {epoch}"] = sampling.load_generator(snap)(inputs, training=False)
+    final = run.generator(inputs, training=False)
+    panels[f"final (epoch {run.epochs_done})"] = final
+    plots.save_grid(final, run.out_dir / "samples_final.png", 10)
+    plots.grids_side_by_side(panels, path=path)
     plt.show()
 
 
@@ -61,12 +77,25 @@ def describe(m: dict, class_names=None) -> str:
         lines.append(f"label accuracy {m['label_accuracy']:.1%}; worst class "
                      f"{names[per.index(min(per))]} {min(per):.1%}")
         lines.append("per class: " + ", ".join(f"{c} {a:.1%}" for c, a in zip(names, per)))
-    if "class_share" in m:
+    if "class_share" in m and m.get("classes"):  # a class subset: what the samples look like
+        lines.append(class_verdicts(m["class_share"], names, m["classes"]))
+    elif "class_share" in m:
         share = m["class_share"]
         lines.append(f"classes with at least 5% of samples: {m['classes_at_least_5pct']} of "
                      f"{len(share)}; smallest share {names[share.index(min(share))]} {min(share):.1%}")
+        lines.append("share of samples per class: " + ", ".join(f"{c} {a:.1%}" for c, a in zip(names, share)))
     lines.append(f"{m['epochs']} epochs in {m['train_minutes']:.1f} min on {m['device']}")
     return "\n".join(lines)
+
+
+def class_verdicts(share, names, classes) -> str:
+    """For a run on some classes only: the share of samples the classifier puts in each of
+    them, the largest other class, and all others together."""
+    picked = {c: share[names.index(c)] for c in classes}
+    others = sorted(((s, n) for n, s in zip(names, share) if n not in picked), reverse=True)
+    return ("classifier calls the samples: " + ", ".join(f"{c} {s:.1%}" for c, s in picked.items())
+            + f"; the most common other class {others[0][1]} {others[0][0]:.1%}; "
+            f"all other classes {1 - sum(picked.values()):.1%}")
 
 
 def summary(run) -> str:

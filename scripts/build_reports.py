@@ -3,6 +3,7 @@
     python scripts/build_reports.py [NAME ...]      # `make reports` runs them all
     python scripts/build_reports.py --gpu NAME      # the GPU parameters, where they differ
     python scripts/build_reports.py --html NAME     # only the HTML export and the index
+    python scripts/build_reports.py --prose NAME    # the notebook's Markdown into its report
 
 A GPU box may lack nbconvert: `--no-html` there, then `--html NAME` here.
 
@@ -51,7 +52,6 @@ GPU_REPORTS = {
     "08_cifar10": {"epochs": 200, "time_budget": 75},
 }
 KEEP = ("metrics.json", "generator.keras")
-LIMIT_MB = 15
 
 
 def build(name: str, gpu: bool = False, html: bool = True) -> None:
@@ -78,15 +78,41 @@ def build(name: str, gpu: bool = False, html: bool = True) -> None:
         print(f"{name}: the report is not whole ({len(found)} problems above)", file=sys.stderr)
 
 
+def prose(name: str) -> None:
+    """Carry the notebook's Markdown cells into its executed report, then export and check it.
+
+    For a change of words only (the discussion written after reading a run's outputs):
+    Markdown does not execute, so the report is then what executing the notebook would give,
+    without training again. Refused when any code cell differs from the one executed."""
+    import nbformat
+
+    source = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    path = ROOT / "reports" / name / f"{name}.ipynb"
+    report = nbformat.read(path, as_version=4)
+    executed = [c for c in report.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    same = len(executed) == len(source.cells) and all(
+        a.cell_type == b.cell_type and (a.cell_type != "code" or a.source == b.source)
+        for a, b in zip(source.cells, executed))
+    if not same:
+        sys.exit(f"error: {name}'s code differs from its report's: rebuild it "
+                 f"(python scripts/build_reports.py {name})")
+    for a, b in zip(source.cells, executed):
+        if a.cell_type == "markdown":
+            b.source = a.source
+    nbformat.write(report, path)
+    export(name)
+    for line in check_report.problems(path.parent):
+        print(f"{name}: {line}", file=sys.stderr)
+
+
 def export(name: str) -> None:
     """The executed notebook as HTML beside it, and the folder's size checked."""
     dest = ROOT / "reports" / name
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
                     "--log-level", "WARN", str(dest / f"{name}.ipynb")], check=True)
     size = sum(f.stat().st_size for f in dest.iterdir()) / 2**20
-    print(f"{name}: report in {dest} ({size:.1f} MB)")
-    if size > LIMIT_MB:
-        print(f"warning: {dest} is over {LIMIT_MB} MB", file=sys.stderr)
+    print(f"{name}: report in {dest.relative_to(ROOT)} ({size:.1f} MB; at most "
+          f"{check_report.LIMIT_MB} MB)")
 
 
 def _headline(m: dict) -> str:
@@ -198,12 +224,16 @@ def main(argv) -> None:
     p.add_argument("names", nargs="*", help=f"reports to build (default: all): {', '.join(REPORTS)}")
     p.add_argument("--gpu", action="store_true", help="use GPU_REPORTS' parameters where given")
     p.add_argument("--no-html", action="store_true", help="skip the HTML export and the index")
+    p.add_argument("--prose", action="store_true",
+                   help="only carry the notebooks' Markdown into their reports (no execution)")
     p.add_argument("--html", action="store_true", help="only export HTML and rebuild the index")
     a = p.parse_args(argv)
     for name in a.names or REPORTS:
         if name not in REPORTS:
             sys.exit(f"error: unknown report {name!r}: choose one of {', '.join(REPORTS)}")
-        if a.html:
+        if a.prose:
+            prose(name)
+        elif a.html:
             export(name)
         else:
             build(name, gpu=a.gpu, html=not a.no_html)

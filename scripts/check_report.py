@@ -7,7 +7,8 @@
   and the notebook's metadata holds no absolute path;
 * a run that trained more epochs than its parameters say (it was resumed) says so;
 * every number in the discussion (the Markdown after "What the run showed") is among the
-  notebook's outputs, so the prose cannot drift from what the run printed.
+  notebook's outputs, so the prose cannot drift from what the run printed;
+* the folder stays small (every rebuild adds its files to every clone's history).
 
 `scripts/build_reports.py` runs it after each notebook.
 """
@@ -21,11 +22,14 @@ from pathlib import Path
 
 # Calls that draw: ganutils' plotting and report helpers, matplotlib's show, the GIF player.
 DRAWS = re.compile(r"plt\.show\(|plots\.(show_grid|loss_curves|batch_losses|class_histogram)\("
-                   r"|report\.(kid_against_minutes|snapshot_grids)\(|gif\.show\(")
+                   r"|report\.(kid_against_minutes|snapshot_grids)\(|gif\.show\("
+                   r"|compare\.(curves|animations|snapshots|final_grids)\(|neighbours\.figure\(")
 MACHINE_PATH = re.compile(r"(?<![\w.])/(root|home|work|tmp|usr|opt|var|mnt|Users)/|site-packages"
                           r"|\b[A-Z]:\\")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
 DISCUSSION = re.compile(r"^#+\s*What the run showed", re.M)
+LIMIT_MB = 12   # one report folder
+TOTAL_MB = 80   # all of reports/
 
 
 def _text(output) -> str:
@@ -90,9 +94,22 @@ def problems(folder) -> list[str]:
             if MACHINE_PATH.search(text):
                 found.append(f"cell {i} shows a machine path: "
                               f"{MACHINE_PATH.search(text).group(0)!r}")
+    size = _megabytes(folder)
+    if size > LIMIT_MB:
+        found.append(f"the folder holds {size:.1f} MB, more than {LIMIT_MB} MB")
     found += _resumed_unsaid(folder, nb, "\n".join(outputs_text))
     found += _unbacked_numbers(nb, "\n".join(outputs_text), "\n".join(sources))
     return found
+
+
+def _megabytes(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
+def total_problem(reports) -> list[str]:
+    """All report folders together over TOTAL_MB."""
+    size = _megabytes(Path(reports))
+    return [f"reports/ holds {size:.1f} MB, more than {TOTAL_MB} MB"] if size > TOTAL_MB else []
 
 
 def _resumed_unsaid(folder: Path, nb: dict, outputs: str) -> list[str]:
@@ -135,6 +152,10 @@ def main(argv) -> int:
         print(f"{folder}: {'whole' if not found else f'{len(found)} problems'}")
         for line in found:
             print(f"  {line}")
+    for parent in {Path(folder).resolve().parent for folder in argv}:
+        for line in total_problem(parent):
+            bad += 1
+            print(line)
     return 1 if bad else 0
 
 

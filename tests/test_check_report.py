@@ -77,3 +77,12 @@ def test_absolute_paths_in_metadata_and_unsaid_resumes_are_found(tmp_path):
     found = check_report.problems(folder)
     assert "notebook metadata holds an absolute path" in found
     assert any("{'plain': 12}" in line and "resumed" in line for line in found)
+
+
+def test_oversized_folders_are_found(tmp_path, monkeypatch):
+    folder = _report(tmp_path, _whole_cells(), metrics={"epochs": 10})
+    (folder / "big.gif").write_bytes(b"0" * 2**20 * 2)
+    monkeypatch.setattr(check_report, "LIMIT_MB", 1)
+    monkeypatch.setattr(check_report, "TOTAL_MB", 1)
+    assert any("more than 1 MB" in line for line in check_report.problems(folder))
+    assert check_report.total_problem(tmp_path) == ["reports/ holds 2.0 MB, more than 1 MB"]

@@ -17,14 +17,16 @@ TINY = {"epochs": 1, "limit": 256, "time_budget": None, "snapshot_epochs": [1], 
 RUN_FILES = ["losses.png", "batch_losses.png", "training.gif", "samples.png", "generator.keras",
              "snapshots/generator_epoch_0001.keras", "metrics.json", "generator_best.keras",
              "samples_final.png"]
-CGAN_FILES = [*RUN_FILES, "label_accuracy.png", "interpolate_noise.png", "blend_labels.png"]
+CGAN_FILES = [*RUN_FILES, "snapshots.png", "label_accuracy.png", "interpolate_noise.png",
+              "blend_labels.png"]
 NOTEBOOKS = {
-    "01_mnist_gan": [*RUN_FILES, "class_histogram.png"],
+    "01_mnist_gan": [*RUN_FILES, "snapshots.png", "class_histogram.png"],
     "02_mnist_dcgan": ["kid_minutes.png", "metrics.json", "generator.keras", "samples.png",
+                       "final_grids.png",
                        *(f"{m}/{f}" for m in ("dcgan_transpose", "dcgan_upsample") for f in RUN_FILES[2:]),
                        *(f"{kind}_{m}.{ext}" for m in ("dcgan_transpose", "dcgan_upsample")
                          for kind, ext in (("training", "gif"), ("losses", "png"),
-                                           ("class_histogram", "png")))],
+                                           ("class_histogram", "png"), ("snapshots", "png")))],
     "03_mnist_cgan": CGAN_FILES,
     "07_fashion_mnist": CGAN_FILES,
 }
@@ -37,9 +39,11 @@ VARIANTS = {
 }
 for _name, _variants in VARIANTS.items():
     NOTEBOOKS[_name] = ["kid_minutes.png", "metrics.json", "generator.keras", "samples.png", "real.png",
+                        "final_grids.png",
+                        *(["neighbours.png"] if _name in ("04_cifar_dog", "06_pokemon") else []),
                         *(f"{v}/{f}" for v in _variants for f in RUN_FILES[2:]),
                         *(f"{kind}_{v}.{ext}" for v in _variants
-                          for kind, ext in (("training", "gif"), ("losses", "png")))]
+                          for kind, ext in (("training", "gif"), ("losses", "png"), ("snapshots", "png")))]
 VARIANT_TINY = {"quality_every": 1, "quality_samples": 200, "snapshot_samples": 200}
 NEEDS = {"07_fashion_mnist": needs_fashion, "04_cifar_dog": needs_cifar,
          "05_cifar_cat_dog": needs_cifar, "08_cifar10": needs_cifar, "06_pokemon": needs_pokemon}

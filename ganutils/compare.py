@@ -1,0 +1,135 @@
+"""Several variants of one GAN trained on the same budget, then compared: the steps the
+comparison notebooks (04, 05, 06, 08) share, so each of them shows only its question.
+
+A variant is a model and an augmentation (`[model, augment]`, augment None for plain
+training); every variant gets the same data, seed and time budget, in its own folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from . import callbacks, datasets, plots, report
+from .trainconfig import TrainConfig
+
+
+def name(model: str, augment: str | None) -> str:
+    return f"{model}_{augment or 'plain'}"
+
+
+def configs(variants, out_dir, **common) -> dict:
+    """{variant name: TrainConfig} for `variants` ([model, augment] pairs), each training in
+    `out_dir/<name>` with the `common` settings (dataset, classes, epochs, time_budget...)."""
+    return {name(m, a): TrainConfig(model=m, augment=a, out_dir=str(Path(out_dir) / name(m, a)),
+                                    **common)
+            for m, a in variants}
+
+
+def train(configs: dict, verbose: int = 0) -> dict:
+    """Train (or resume) each variant in turn, one line each on what was trained."""
+    from . import runs
+
+    trained = {}
+    for key, c in configs.items():
+        trained[key] = runs.train(c, verbose=verbose)
+        print(f"{key}: {report.trained(trained[key])}")
+    return trained
+
+
+def curves(trained: dict, out_dir) -> None:
+    """Each variant's per-epoch losses and KID, and its last epoch's per-batch losses."""
+    for key, run in trained.items():
+        plots.loss_curves(run.history, path=Path(out_dir) / f"losses_{key}.png")
+        plots.batch_losses(run.history, path=Path(out_dir) / f"batch_losses_{key}.png")
+        plt.gcf().suptitle(key, y=1.02)
+        plt.show()
+
+
+def animations(trained: dict, out_dir) -> None:
+    """Each variant's epoch GIF, copied beside the report and shown under its name."""
+    from IPython.display import display
+
+    from . import gif
+
+    for key, run in trained.items():
+        target = Path(out_dir) / f"training_{key}.gif"
+        shutil.copy2(run.out_dir / "training.gif", target)
+        print(key)
+        display(gif.show(target))
+
+
+def snapshots(trained: dict, out_dir) -> None:
+    """Each variant's snapshots and final samples, early to late, in one row."""
+    for key, run in trained.items():
+        print(key)
+        report.snapshot_grids(run, path=Path(out_dir) / f"snapshots_{key}.png")
+
+
+def final_grids(trained: dict, path=None) -> None:
+    """The variants' final samples side by side, from the same fixed noise."""
+    panels = {}
+    for key, run in trained.items():
+        inputs = callbacks.fixed_inputs(run.gan, 100, run.config.seed)
+        panels[f"{key}, epoch {run.epochs_done}"] = run.generator(inputs, training=False)
+    plots.grids_side_by_side(panels, path=path, inches=3.0)
+    plt.show()
+
+
+def measure(trained: dict, n: int, out_dir, baseline=None) -> dict:
+    """Every variant's final metrics on `n` samples, its classifier histogram where the
+    dataset has one, and `metrics.json` for the comparison (`report.compare`, which relates
+    the best FID to a `baseline` report's `metrics.json` when given)."""
+    metrics = {key: report.measure(run, n) for key, run in trained.items()}
+    for key, m in metrics.items():
+        names = datasets.get(m["dataset"]).classes
+        print(f"--- {key}\n{report.describe(m, names)}")
+        if "class_share" in m:
+            plots.class_histogram(m["class_share"], names,
+                                  f"{key}: what the {m['dataset']} classifier calls the samples",
+                                  path=Path(out_dir) / f"class_histogram_{key}.png")
+            plt.show()
+    return report.compare(trained, metrics, out_dir, baseline)
+
+
+def table(combined: dict) -> str:
+    """The comparison as one Markdown table: variant, epochs, minutes, FID, KID ± std and
+    what the classifier makes of the samples, with the real-data floor as the last row."""
+    rows = ["| variant | epochs | minutes | FID | KID ± std | classifier's verdicts |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for key, m in combined["models"].items():
+        rows.append(f"| {key} | {m['epochs']} | {m['train_minutes']:.1f} | {m['fid']:.2f} | "
+                    f"{m['kid']:.3f} ± {m['kid_std']:.3f} | {_verdicts(m)} |")
+    floor = combined["floor"]
+    rows.append(f"| real held-out images ({floor['n_real']:,}) | | | {floor['fid']:.2f} | "
+                f"{floor['kid']:.3f} ± {floor['kid_std']:.3f} | |")
+    return "\n".join(rows)
+
+
+def _verdicts(m: dict) -> str:
+    if "class_share" not in m:
+        return "no classifier for this dataset"
+    share, names = m["class_share"], datasets.get(m.get("dataset", "cifar10")).classes
+    if m.get("classes"):
+        picked = {c: share[names.index(c)] for c in m["classes"]}
+        return (", ".join(f"{c} {s:.0%}" for c, s in picked.items())
+                + f"; other {1 - sum(picked.values()):.0%}")
+    return f"{m['classes_at_least_5pct']} of {len(share)} classes at 5% or more"
+
+
+def augmentation_effect(combined: dict) -> None:
+    """For each model trained both ways, FID and KID with DiffAugment over without, and
+    whether the KID gap is larger than the two runs' KID spreads together."""
+    models = combined["models"]
+    for key, a in models.items():
+        plain = models.get(key.replace("_diffaugment", "_plain"))
+        if not key.endswith("_diffaugment") or plain is None:
+            continue
+        gap, spread = abs(a["kid"] - plain["kid"]), a["kid_std"] + plain["kid_std"]
+        print(f"{key.rsplit('_', 1)[0]}: with DiffAugment / without: FID {a['fid']:.2f} / "
+              f"{plain['fid']:.2f} = {a['fid'] / plain['fid']:.2f}; KID {a['kid']:.3f} / "
+              f"{plain['kid']:.3f} = {a['kid'] / plain['kid']:.2f} (the KID gap is "
+              f"{'larger' if gap > spread else 'smaller'} than the two standard deviations "
+              f"added, {spread:.3f})")

@@ -1,0 +1,108 @@
+"""What the reports draw and say: stamped GIF frames, visible grid cells, wrapped titles,
+snapshot strips, the comparison table, nearest neighbours, and what a run says it did."""
+
+from __future__ import annotations
+
+import imageio.v2 as imageio
+import matplotlib
+import numpy as np
+import pytest
+
+from ganutils import compare, gif, neighbours, plots, report, runs
+
+matplotlib.use("Agg")
+
+
+def test_gif_frames_carry_their_epoch(tmp_path):
+    frame = np.full((60, 80, 3), 128, np.uint8)
+    for epoch in (1, 12):
+        imageio.imwrite(tmp_path / f"epoch_{epoch:04d}.png", frame)
+    frames = imageio.mimread(gif.frames_to_gif(tmp_path, tmp_path / "t.gif"))
+    assert frames[0].shape[:2] == (60 + 16, 80)                 # a band above each frame
+    band0, band1 = (np.asarray(f)[:16, :, :3].astype(int) for f in frames)
+    assert band0.min() < 100 and (band0 != band1).any()        # dark text, different per epoch
+    assert (np.asarray(frames[0])[16:, :, :3] == 128).all()     # the picture itself untouched
+
+
+def test_grid_cells_are_visible_on_white_and_on_black():
+    for value in (-1.0, 1.0):  # black (MNIST) and white (Pokemon backgrounds)
+        grid = plots.tile(np.full((4, 8, 8, 3), value, np.float32), cols=2)
+        assert grid[0, 0, 0] == plots.GUTTER and grid[1, 1, 0] in (0, 255)
+        assert abs(int(plots.GUTTER) - int(grid[1, 1, 0])) > 60
+
+
+def test_long_titles_wrap_to_the_figure():
+    title = "samples from a generator whose labels blend from one digit to the next " * 3
+    lines = plots.wrapped(title, 2.0).splitlines()
+    assert len(lines) > 3 and max(map(len, lines)) <= 22
+    fig = plots.show_grid(np.zeros((4, 28, 28, 1)), title=title, cols=2)
+    assert "\n" in fig.axes[0].get_title()
+
+
+def test_a_run_says_whether_it_trained_resumed_or_only_loaded(tiny_run, tmp_path):
+    assert "resumed" not in report.trained(tiny_run) and "3 epochs" in report.trained(tiny_run)
+    again = runs.train(tiny_run.config, verbose=0)  # same budget, already spent
+    assert "already finished" in report.trained(again)
+    more = runs.train(tiny_run.config, epochs=4, verbose=0)
+    assert "resumed after epoch 3: 1 epochs trained by this call" in report.trained(more)
+
+
+def test_snapshot_strip_has_a_panel_per_snapshot_and_the_final_one(tiny_run, tmp_path):
+    report.snapshot_grids(tiny_run, path=tmp_path / "strip.png")
+    fig = matplotlib.pyplot.gcf()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:2] == ["epoch 1", "epoch 3"] and titles[-1].startswith("final (epoch ")
+    assert (tmp_path / "strip.png").stat().st_size > 1000
+    assert (tiny_run.out_dir / "samples_final.png").exists()
+
+
+def _m(fid, kid, std, share=None, classes=None):
+    m = {"fid": fid, "kid": kid, "kid_std": std, "epochs": 10, "train_minutes": 15.0,
+         "floor": {"n_real": 1000, "fid": 1.4, "kid": 0.02, "kid_std": 0.02}}
+    if share is not None:
+        m.update(class_share=share, classes_at_least_5pct=sum(s >= .05 for s in share))
+    if classes:
+        m["classes"] = classes
+    return m
+
+
+def test_comparison_table_and_augmentation_effect(capsys):
+    dog = [0, 0, 0, .2, 0, .7, 0, 0, .1, 0]
+    models = {"dcgan32_plain": _m(30.0, 2.5, 0.1, dog, ["dog"]),
+              "dcgan32_diffaugment": _m(17.3, 1.6, 0.1, dog, ["dog"])}
+    table = compare.table({"models": models, **models["dcgan32_diffaugment"]})
+    lines = table.splitlines()
+    assert len(lines) == 2 + 2 + 1 and "| dcgan32_diffaugment | 10 | 15.0 | 17.30 | 1.600 ± 0.100 |" in table
+    assert "dog 70%; other 30%" in table and lines[-1].startswith("| real held-out images (1,000)")
+    compare.augmentation_effect({"models": models})
+    out = capsys.readouterr().out
+    assert "FID 17.30 / 30.00 = 0.58" in out and "gap is larger" in out
+    models["dcgan32_diffaugment"]["kid"] = 2.45
+    compare.augmentation_effect({"models": models})
+    assert "gap is smaller" in capsys.readouterr().out
+
+
+def test_class_verdicts_for_a_class_subset():
+    names = [f"c{i}" for i in range(10)]
+    line = report.class_verdicts([.1, 0, 0, .2, 0, .6, 0, 0, .1, 0], names, ["c5"])
+    assert line == ("classifier calls the samples: c5 60.0%; the most common other class c3 "
+                    "20.0%; all other classes 40.0%")
+
+
+class _Stub:
+    outputs = [np.zeros((1, 28, 28, 1))]
+
+
+@pytest.mark.parametrize("copying", [True, False])
+def test_nearest_neighbours_tell_copies_from_new_images(monkeypatch, mnist_arrays, copying):
+    train = np.asarray(mnist_arrays[0][:300], np.float32) / 127.5 - 1
+    fakes = train[:200] if copying else np.random.default_rng(0).uniform(-1, 1, train[:200].shape)
+    monkeypatch.setattr(neighbours.sampling, "sample", lambda g, n, seed: (fakes.astype(np.float32), None))
+    found = neighbours.nearest(_Stub(), "mnist", n=200)
+    if copying:
+        assert found["near_copies"] > 0.95 and found["median_sample"] < 0.01 * found["median_real"]
+    else:
+        assert found["near_copies"] == 0 and found["median_sample"] > found["median_real"]
+    assert "ratio" in neighbours.describe(found)
+    fig = neighbours.figure(found, rows=3, k=2)
+    assert len(fig.axes) == 2
