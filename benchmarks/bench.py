@@ -19,6 +19,8 @@ One row per model at its notebook batch size, on synthetic data of the model's i
   none of the pipeline's work overlapped the step; timing ours again on one batch held in
   memory, as earlier versions did, gave 0-12% at random on this shared machine);
 * with `--precision`, `bf16`: ours under `precision="mixed_bfloat16"` over ours in float32;
+* with `--alternating`, `alt`: the plain loop doing our update (D first, then G against the
+  updated D: one more D pass per step than the tutorial's), and ours over it;
 * `XLA`: the path ours trained with, as the automatic choice (`ganutils.jit`) picked it for
   this machine and model (timed once, then remembered);
 * with `--xla`, `XLA on` and `XLA off`: ours with `jit_compile=True` and `False`.
@@ -210,8 +212,11 @@ def pipeline_seconds(ds, batches: int = 50) -> float:
     return (time.perf_counter() - t0) / batches
 
 
-def plain(spec, seconds):
-    """The TensorFlow DCGAN tutorial's loop on the same networks."""
+def plain(spec, seconds, alternating=False):
+    """The TensorFlow DCGAN tutorial's loop on the same networks: one D pass on the fakes
+    serves both losses, and both networks update at once. With `alternating`, the same loop
+    does what our step does instead (D updates first; the updated D scores the fakes for
+    G's loss), so the gap to ours is the cost of `fit`, callbacks and EMA alone."""
     keras.utils.set_random_seed(0)
     g, d = spec.build()
     g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
@@ -222,6 +227,21 @@ def plain(spec, seconds):
 
     def dis(x, y):
         return d([x, y], training=True) if spec.conditional else d(x, training=True)
+
+    @tf.function
+    def alternating_step(images, labels):
+        noise = tf.random.normal([b, latent])
+        with tf.GradientTape() as g_tape:
+            fake = gen(noise, labels)
+        with tf.GradientTape() as d_tape:
+            real_out, fake_out = dis(images, labels), dis(fake, labels)
+            d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
+        d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
+        with g_tape:
+            fake_out = dis(fake, labels)
+            g_loss = bce(tf.ones_like(fake_out), fake_out)
+        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+        return d_loss, g_loss
 
     @tf.function
     def train_step(images, labels):
@@ -239,6 +259,8 @@ def plain(spec, seconds):
     labels = np.zeros(len(images), np.int32) if labels is None else labels.astype(np.int32)
     ds = data.to_dataset(images, labels.reshape(-1, 1), b, epochs=None)
     it = iter(ds)
+    if alternating:
+        return timed(lambda: alternating_step(*next(it)), b, seconds), None
     rate = timed(lambda: train_step(*next(it)), b, seconds)
     x, y = next(it)
     concrete = train_step.get_concrete_function(tf.TensorSpec(x.shape, x.dtype),
@@ -291,6 +313,8 @@ def main():
     p.add_argument("--seconds", type=float, default=2.0, help="timed seconds per loop and model")
     p.add_argument("--models", nargs="+", default=list(models.MODELS))
     p.add_argument("--precision", action="store_true", help="also time mixed_bfloat16")
+    p.add_argument("--alternating", action="store_true",
+                   help="also time the plain loop doing our (alternating) update: 'alt'")
     p.add_argument("--xla", action="store_true",
                    help="also time ours with XLA on and off (the default picks per model)")
     p.add_argument("--flops", nargs="*", default=[], metavar="MODEL=MFLOP",
@@ -305,7 +329,8 @@ def main():
     head = (f"{'model':16s} {'batch':>5s} {'ours':>7s} {'plain':>7s} {'seed':>7s} "
             f"{'ours/plain':>10s} {'ours/seed':>9s} {'MFLOP/img':>9s} {'plain MF':>8s} "
             f"{'% peak':>6s} {'wait':>6s} {'XLA':>4s}" + (f" {'bf16':>6s} {'XLA':>4s}" if args.precision else "")
-            + (f" {'XLA on':>7s} {'XLA off':>7s}" if args.xla else ""))
+            + (f" {'XLA on':>7s} {'XLA off':>7s}" if args.xla else "")
+            + (f" {'alt':>7s} {'ours/alt':>8s}" if args.alternating else ""))
     print(head)
     for name in args.models:
         spec = models.get(name)
@@ -323,6 +348,9 @@ def main():
             row += f" {bf / o:5.2f}x {_on(bf_jit):>4s}"
         if args.xla:
             row += "".join(f" {ours(name, spec, args.seconds, jit_compile=j)[0]:7.0f}" for j in (True, False))
+        if args.alternating:
+            alt = plain(spec, args.seconds, alternating=True)[0]
+            row += f" {alt:7.0f} {o / alt:8.2f}"
         print(row, flush=True)
     print(f"\n(highest matmul peak: {peak / 1e9:.1f} GFLOP/s; "
           f"{(time.perf_counter() - start) / 60:.1f} minutes)")

@@ -7,6 +7,7 @@ training); every variant gets the same data, seed and time budget, in its own fo
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,20 @@ def train(configs: dict, verbose: int = 0) -> dict:
         trained[key] = runs.train(c, verbose=verbose)
         print(f"{key}: {report.trained(trained[key])}")
     return trained
+
+
+def long_run(configs: dict, variant, out_dir, seconds=None, **changes):
+    """The variant the comparison recommends, trained again in its own folder for `seconds`
+    of training (None: its configuration's epochs), resuming wherever an earlier call
+    stopped. A short budget ranks recipes; this shows what the chosen one reaches."""
+    from . import runs
+
+    key = name(*variant)
+    c = dataclasses.replace(configs[key], out_dir=str(out_dir), time_budget=seconds,
+                            epochs=100_000 if seconds else configs[key].epochs, **changes)
+    run = runs.train(c, verbose=0)
+    print(f"long run of {key}: {report.trained(run)}")
+    return run
 
 
 def curves(trained: dict, out_dir) -> None:

@@ -82,12 +82,21 @@ def choose(key: dict, time_steps: Callable[[], dict], path: Path | None = None,
     cache[name] = {"jit_compile": jit, "seconds_xla": seconds[True], "seconds_no_xla": seconds[False]}
     try:
         write_json(path, cache)
-        where = f"remembered in {path}"
+        where = f"remembered in {_shown(path)}"
     except OSError:
         where = "not remembered: the cache file is not writable"
     log(f"XLA {'on' if jit else 'off'}: a training step took {seconds[True]:.3f} s with XLA "
         f"and {seconds[False]:.3f} s without on this machine ({where})")
     return jit
+
+
+def _shown(path: Path) -> str:
+    """`path` as a reader should see it: under the home folder as ~/..., so a notebook's
+    output names no folder of the machine it ran on."""
+    try:
+        return "~/" + path.resolve().relative_to(Path.home().resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 class StepClock(keras.callbacks.Callback):

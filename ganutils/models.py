@@ -252,7 +252,7 @@ class ModelSpec:
 WRITEUPS = {
     "cifar_dog_cat": '"Apply GAN Model to Dog and Cat images from CIFAR-10 dataset" (a student '
                      "writeup following Machine Learning Mastery's CIFAR-10 GAN tutorial)",
-    "pokemon": '"GANs-Pokemons-NaturalImages", sabdulm on GitHub',
+    "pokemon": '"GANs-Pokemons-NaturalImages", sabdulm/GANs-Pokemons-NaturalImages on GitHub',
     "mnist": '"Image Generation with GAN", XiaosongWen/DS504CS586-S20 on GitHub',
     "cifar10": '"GenerativeAdversarialNetwork" (a CIFAR-10 writeup)',
     "mnist_dcgan": '"GANs", meng1994412/GANs on GitHub',

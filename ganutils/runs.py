@@ -169,7 +169,7 @@ def _float32_output(model):
 
 def _check_same_run(out: Path, c: TrainConfig):
     saved = out / "config.json"
-    if not (out / "state.weights.h5").exists() or not saved.exists():
+    if not saved.exists() or not any((out / f).exists() for f in ("state.weights.h5", "generator.keras")):
         return
     old = json.loads(saved.read_text())
     now = json.loads(json.dumps(dataclasses.asdict(c)))
@@ -188,6 +188,8 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     for stale in out.rglob(".*.tmp*"):  # left by a run killed while writing: never loaded
         stale.unlink()
 
+    if _kept(out):
+        return _load_kept(c, out)
     spec = models.get(c.model)
     images, labels, _ = data.load_arrays(c.dataset, "train", c.classes, c.image_size,
                                          c.limit, c.data_path)
@@ -229,6 +231,33 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     run.quality_seconds = quality.seconds if quality else 0.0
     run.epochs_now = run.epochs_done - done
     return run
+
+
+def _kept(out: Path) -> bool:
+    """A finished run kept without its resume state (a report's long run, committed): its
+    generator, history and settings, but nothing to continue training from."""
+    return (not (out / "state.weights.h5").exists() and (out / "generator.keras").exists()
+            and (out / "losses.json").exists())
+
+
+def _load_kept(c: TrainConfig, out: Path) -> Run:
+    """The kept run in `out` as a Run, without training: its generator's weights in a GAN
+    built from `c`, its history as recorded. Its files are left as they are."""
+    history = _read_history(out)
+    done = int(history["epochs"][-1]) if history["epochs"] else 0
+    seconds = sum(history["seconds"])
+    spent = c.time_budget and cb.TimeBudget(c.time_budget, seconds, max(history["seconds"])).exhausted()
+    if c.epochs > done and not spent:
+        raise ConfigError(f"{out} keeps a finished run of {done} epochs ({seconds / 60:.0f} min) "
+                          "without its resume state: it can be shown, not trained further; "
+                          f"ask for at most epochs={done} (or time_budget={int(seconds)}), or "
+                          "choose another out_dir to train a new run")
+    gan = build_gan(dataclasses.replace(c, jit_compile=False))
+    gan.sampler.set_weights(keras.saving.load_model(out / "generator.keras").get_weights())
+    gan.epochs_done.assign(done)
+    n_images = len(data.load_arrays(c.dataset, "train", c.classes, c.image_size, c.limit,
+                                    c.data_path)[0])
+    return Run(c, out, gan, history, done, 0.0, n_images)
 
 
 def _quality_callback(c: TrainConfig, images, out: Path):

@@ -93,3 +93,16 @@ def test_cpu_description_names_the_vector_units(tmp_path, monkeypatch):
     assert text.startswith("Test CPU 9000 (AVX2, AVX-512, AMX,") and "AVX-512 BF16" not in text
     cpuinfo.write_text("model name\t: Old CPU\nflags\t\t: fpu sse4_2\n")
     assert jit.cpu_description().startswith("Old CPU (no AVX2,")
+
+
+def test_the_logged_line_names_no_folder_of_the_machine(tmp_path, monkeypatch):
+    """A notebook shows this line: under the home folder the cache reads ~/..., elsewhere
+    only its file name."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    lines = []
+    jit.choose({"model": "mlp"}, _timer({True: 1, False: 2}, []), tmp_path / ".keras" / "c.json",
+               lines.append)
+    jit.choose({"model": "mlp"}, _timer({True: 1, False: 2}, []), tmp_path.parent / "elsewhere.json",
+               lines.append)
+    assert "remembered in ~/.keras/c.json" in lines[0] and "remembered in elsewhere.json" in lines[1]
+    assert str(tmp_path) not in "".join(lines)

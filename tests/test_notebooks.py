@@ -41,10 +41,12 @@ for _name, _variants in VARIANTS.items():
     NOTEBOOKS[_name] = ["kid_minutes.png", "metrics.json", "generator.keras", "samples.png", "real.png",
                         "final_grids.png",
                         *(["neighbours.png"] if _name in ("04_cifar_dog", "06_pokemon") else []),
-                        *(f"{v}/{f}" for v in _variants for f in RUN_FILES[2:]),
-                        *(f"{kind}_{v}.{ext}" for v in _variants
+                        "kid_minutes_long.png",
+                        *(f"{v}/{f}" for v in (*_variants, "long") for f in RUN_FILES[2:]),
+                        *(f"{kind}_{v}.{ext}" for v in (*_variants, "long")
                           for kind, ext in (("training", "gif"), ("losses", "png"), ("snapshots", "png")))]
-VARIANT_TINY = {"quality_every": 1, "quality_samples": 200, "snapshot_samples": 200}
+VARIANT_TINY = {"quality_every": 1, "quality_samples": 200, "snapshot_samples": 200,
+                "long_budget": None}  # the long run: `epochs` (1) instead of minutes
 NEEDS = {"07_fashion_mnist": needs_fashion, "04_cifar_dog": needs_cifar,
          "05_cifar_cat_dog": needs_cifar, "08_cifar10": needs_cifar, "06_pokemon": needs_pokemon}
 
@@ -73,7 +75,7 @@ def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
         assert set(metrics["models"]) == {"dcgan_transpose", "dcgan_upsample"}
         assert metrics["fid"] == min(m["fid"] for m in metrics["models"].values())
     if name in VARIANTS:
-        assert set(metrics["models"]) == set(VARIANTS[name])
+        assert set(metrics["models"]) == {*VARIANTS[name], "long"}
         assert metrics["fid"] == min(m["fid"] for m in metrics["models"].values())
         assert all(m["device"] for m in metrics["models"].values())
     if name in ("04_cifar_dog", "05_cifar_cat_dog"):  # measured against the same classes only

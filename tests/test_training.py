@@ -225,3 +225,21 @@ def test_mixed_float16_scales_the_loss():
 def test_unknown_precision_is_refused():
     with pytest.raises(ConfigError, match="unknown precision 'fp8'"):
         runs.TrainConfig(precision="fp8").validated()
+
+
+def test_a_run_kept_without_its_resume_state_is_shown_not_trained(tiny_run, tmp_path):
+    """A finished run kept as generator + history (a report's long run, committed without
+    its large resume state) loads as it was; asking it to train further is refused."""
+    import shutil
+
+    kept = tmp_path / "kept"
+    shutil.copytree(tiny_run.out_dir, kept)
+    (kept / "state.weights.h5").unlink()
+    before = {f: f.read_bytes() for f in kept.rglob("*") if f.is_file()}
+    run = runs.train(tiny_run.config, out_dir=str(kept), verbose=0)
+    assert run.epochs_done == 3 and run.epochs_now == 0 and run.history == tiny_run.history
+    noise = callbacks.fixed_inputs(tiny_run.gan, 8)
+    np.testing.assert_allclose(run.generator(noise), tiny_run.generator(noise), atol=1e-6)
+    assert {f: f.read_bytes() for f in kept.rglob("*") if f.is_file()} == before
+    with pytest.raises(ConfigError, match="not trained further"):
+        runs.train(tiny_run.config, out_dir=str(kept), epochs=5, verbose=0)
