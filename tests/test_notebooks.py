@@ -60,7 +60,7 @@ def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
     papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(injected),
                                parameters={**TINY, "out_dir": str(out),
                                            **(VARIANT_TINY if name in VARIANTS else {}),
-                                           **({"steps_per_epoch": 1} if name == "08_cifar10" else {})},
+                                           **({"steps_per_epoch": 1} if name in ("02_mnist_dcgan", "08_cifar10") else {})},
                                prepare_only=True)
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                         "--nbval-lax", str(injected)], capture_output=True, text=True,
