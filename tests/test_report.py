@@ -40,10 +40,13 @@ def test_long_titles_wrap_to_the_figure():
 
 
 def test_a_run_says_whether_it_trained_resumed_or_only_loaded(tiny_run, tmp_path):
+    import shutil
+
     assert "resumed" not in report.trained(tiny_run) and "3 epochs" in report.trained(tiny_run)
-    again = runs.train(tiny_run.config, verbose=0)  # same budget, already spent
+    copy = shutil.copytree(tiny_run.out_dir, tmp_path / "run")  # the shared run stays as it is
+    again = runs.train(tiny_run.config, out_dir=str(copy), verbose=0)  # its epochs all done
     assert "already finished" in report.trained(again)
-    more = runs.train(tiny_run.config, epochs=4, verbose=0)
+    more = runs.train(tiny_run.config, out_dir=str(copy), epochs=4, verbose=0)
     assert "resumed after epoch 3: 1 epochs trained by this call" in report.trained(more)
 
 
