@@ -72,11 +72,13 @@ class LossLog(keras.callbacks.Callback):
         start = int(keras.ops.convert_to_numpy(self.model.epochs_done))
         old = _read_json(self.path) if start > 0 else None
         if old:  # drop what was logged after the restored epoch
+            resumed = [e for e in old.pop("resumed_after", []) if e < start] + [start]
             keep = [e <= start for e in old["epochs"]]
             bkeep = [e <= start for e in old["batches"]["epoch"]]
             old = {k: ([x for x, ok in zip(v, keep) if ok] if isinstance(v, list) else
                        {bk: [x for x, ok in zip(bv, bkeep) if ok] for bk, bv in v.items()})
                    for k, v in old.items()}
+            old["resumed_after"] = resumed  # the epochs after which a later call continued
         self.device = device_description()
         self.history = old or empty_history()
 
@@ -109,19 +111,19 @@ class LossLog(keras.callbacks.Callback):
         h["epochs"].append(epoch + 1)
         h.setdefault("device", [None] * (len(h["epochs"]) - 1)).append(self.device)
         # Any other per-epoch value (KID and FID from Quality) is kept too, None where absent.
-        for k in set(logs) | (set(h) - {"epochs", "seconds", "batches", "device"}):
+        for k in set(logs) | (set(h) - {"epochs", "seconds", "batches", "device", "resumed_after"}):
             h.setdefault(k, [None] * (len(h["epochs"]) - 1))
             h[k].append(None if logs.get(k) is None else float(logs[k]))
         write_json(self.path, h)
 
 
 def device_description() -> str:
-    """What is training, for losses.json and metrics.json: the GPU's name, or the CPU and
-    its core count, with the Keras backend."""
-    import os
+    """What is training, for losses.json and metrics.json: the GPU's name, or the CPU with
+    its vector units and core count, with the Keras backend."""
+    from .jit import cpu_description
 
     backend = keras.backend.backend()
-    name = f"CPU: {os.cpu_count()} cores"
+    name = f"CPU: {cpu_description()}"
     if backend == "jax":
         import jax
 

@@ -31,21 +31,29 @@ def trained(run) -> str:
         line += f" (resumed after epoch {earlier}: {run.epochs_now} epochs trained by this call)"
     elif earlier:
         line += " (this run had already finished in its folder: loaded, nothing more trained)"
-    return line
+    resumed = run.history.get("resumed_after", [])
+    if len(resumed) > (1 if earlier and run.epochs_now else 0):  # earlier sittings than this
+        line += (f"; trained in {len(resumed) + 1} sittings, resumed after epoch"
+                 f"{'s' if len(resumed) > 1 else ''} {', '.join(map(str, resumed))}")
+    devices = dict.fromkeys(d for d in run.history.get("device", []) if d)
+    return line + (f"; on {' and '.join(devices)}" if devices else "")
 
 
 def snapshot_grids(run, path=None):
     """The generator snapshots and the final generator side by side, on the same fixed noise
-    (and labels), so the panels show one set of samples changing over training. The final
-    grid of all 100 is saved as `samples_final.png`."""
+    (and labels), so the panels show one set of samples changing over training (the final
+    grid of all 100 is the run's `samples.png`)."""
+    import numpy as np
+
     inputs = callbacks.fixed_inputs(run.gan, 100, run.config.seed)
     panels = {}
     for snap in sorted((run.out_dir / "snapshots").glob("generator_epoch_*.keras")):
         epoch = int(snap.stem.rsplit("_", 1)[1])
-        panels[f"epoch {epoch}"] = sampling.load_generator(snap)(inputs, training=False)
-    final = run.generator(inputs, training=False)
-    panels[f"final (epoch {run.epochs_done})"] = final
-    plots.save_grid(final, run.out_dir / "samples_final.png", 10)
+        panels[epoch] = sampling.load_generator(snap)(inputs, training=False)
+    for kept in (run.out_dir / "snapshots").glob("epoch_*.npz"):  # a kept run (`runs.keep`)
+        panels[int(kept.stem.rsplit("_", 1)[1])] = np.load(kept)["images"] / 127.5 - 1
+    panels = {f"epoch {e}": panels[e] for e in sorted(panels)}
+    panels[f"final (epoch {run.epochs_done})"] = run.generator(inputs, training=False)
     plots.grids_side_by_side(panels, path=path)
     plt.show()
 

@@ -260,6 +260,50 @@ def _load_kept(c: TrainConfig, out: Path) -> Run:
     return Run(c, out, gan, history, done, 0.0, n_images)
 
 
+def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 30, batch_epochs: int = 10) -> Path:
+    """Pack the finished run in `out_dir` into `dest`, to be shown again without its resume
+    state (a report's long run, committed beside the report, so every byte stays in the
+    repository's history): the generator in `dtype` (`checkpoint.recast`), the history with
+    the per-batch losses of the last `batch_epochs` epochs, the settings, the final grid, an
+    epoch GIF of `gif_frames` frames, and for each snapshot the images its strip shows
+    (`report.snapshot_grids`) instead of a generator file. `train` then loads `dest` as it
+    is (`_kept`)."""
+    import shutil
+
+    src, dest = Path(out_dir), Path(dest)
+    if not (src / "generator.keras").exists():
+        raise ConfigError(f"{src} holds no finished run (no generator.keras): train it first")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("best.json", "samples.png"):
+        if (src / name).exists():
+            shutil.copy2(src / name, dest / name)
+    history = _read_history(src)
+    b, last = history["batches"], history["epochs"][-1]
+    recent = [e > last - batch_epochs for e in b["epoch"]]
+    history["batches"] = {k: [x for x, ok in zip(v, recent) if ok] for k, v in b.items()}
+    write_json(dest / "losses.json", history)
+    frames_to_gif(src / "frames", dest / "training.gif", max_frames=gif_frames)
+    config = {**json.loads((src / "config.json").read_text()), "out_dir": str(dest)}
+    write_json(dest / "config.json", config)
+    checkpoint.save_generator(keras.saving.load_model(src / "generator.keras"),
+                              dest / "generator.keras", dtype)
+    inputs = cb.fixed_inputs(build_gan(TrainConfig(**{**config, "jit_compile": False})),
+                             KEPT_SNAPSHOT_IMAGES, config["seed"])
+    for snap in sorted((src / "snapshots").glob("generator_epoch_*.keras")):
+        images = keras.saving.load_model(snap)(inputs, training=False)
+        (dest / "snapshots").mkdir(exist_ok=True)
+        np.savez_compressed(dest / "snapshots" / f"{snap.stem.replace('generator_', '')}.npz",
+                            images=_to_uint8(keras.ops.convert_to_numpy(images)))
+    return dest
+
+
+KEPT_SNAPSHOT_IMAGES = 36  # a snapshot strip's panel: 6 x 6 images
+
+
+def _to_uint8(images) -> np.ndarray:
+    return np.clip(np.round((images + 1) * 127.5), 0, 255).astype(np.uint8)
+
+
 def _quality_callback(c: TrainConfig, images, out: Path):
     """KID/FID during training against features of (up to) 5,000 real training images."""
     from .evaluation import FeatureSpace

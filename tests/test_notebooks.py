@@ -15,8 +15,7 @@ from conftest import needs_cifar, needs_fashion, needs_pokemon
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"epochs": 1, "limit": 256, "time_budget": None, "snapshot_epochs": [1], "eval_samples": 300}
 RUN_FILES = ["losses.png", "batch_losses.png", "training.gif", "samples.png", "generator.keras",
-             "snapshots/generator_epoch_0001.keras", "metrics.json", "generator_best.keras",
-             "samples_final.png"]
+             "snapshots/generator_epoch_0001.keras", "metrics.json", "generator_best.keras"]
 CGAN_FILES = [*RUN_FILES, "snapshots.png", "label_accuracy.png", "interpolate_noise.png",
               "blend_labels.png"]
 NOTEBOOKS = {

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 
 import imageio.v2 as imageio
+import matplotlib.pyplot
 import keras
 import numpy as np
 import pytest
 
-from ganutils import callbacks, data, runs, sampling
+from ganutils import callbacks, data, report, runs, sampling
 from ganutils.errors import ConfigError, TrainingDiverged
 
 
@@ -243,3 +244,24 @@ def test_a_run_kept_without_its_resume_state_is_shown_not_trained(tiny_run, tmp_
     assert {f: f.read_bytes() for f in kept.rglob("*") if f.is_file()} == before
     with pytest.raises(ConfigError, match="not trained further"):
         runs.train(tiny_run.config, out_dir=str(kept), epochs=5, verbose=0)
+
+
+def test_keep_packs_a_finished_run_to_show_without_its_resume_state(tiny_run, tmp_path):
+    """`runs.keep`: what a committed long run needs, and no more. A float16 generator at
+    about half the size whose images stay within about one grey level of the run's; the
+    history; each snapshot's strip images instead of its generator. The folder then loads
+    as the run it was, without training."""
+    kept = runs.keep(tiny_run.out_dir, tmp_path / "kept")
+    assert not (kept / "state.weights.h5").exists()
+    assert (kept / "generator.keras").stat().st_size < 0.6 * tiny_run.path("generator.keras").stat().st_size
+    strip = np.load(kept / "snapshots" / "epoch_0001.npz")["images"]
+    assert strip.shape == (runs.KEPT_SNAPSHOT_IMAGES, 28, 28, 1) and strip.dtype == np.uint8
+    run = runs.train(tiny_run.config, out_dir=str(kept), verbose=0)
+    assert run.epochs_done == 3 and run.epochs_now == 0 and run.history == tiny_run.history
+    noise = callbacks.fixed_inputs(tiny_run.gan, 8)
+    np.testing.assert_allclose(run.generator(noise), tiny_run.generator(noise), atol=2 / 127.5)
+    report.snapshot_grids(run)
+    titles = [ax.get_title() for ax in matplotlib.pyplot.gcf().axes]
+    assert titles == ["epoch 1", "epoch 3", "final (epoch 3)"]
+    with pytest.raises(ConfigError, match="no finished run"):
+        runs.keep(tmp_path / "empty", tmp_path / "nowhere")
