@@ -8,7 +8,6 @@ training); every variant gets the same data, seed and time budget, in its own fo
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -63,17 +62,19 @@ def curves(trained: dict, out_dir) -> None:
         plt.show()
 
 
-def animations(trained: dict, out_dir) -> None:
-    """Each variant's epoch GIF, copied beside the report and shown under its name."""
+def animations(trained: dict, out_dir, max_bytes: int = 600_000) -> None:
+    """Each variant's epoch GIF, shown under its name and kept beside the report as shown:
+    thinned to at most `max_bytes` (colour grids are large, and a report holds one GIF per
+    variant). The run's own folder keeps every frame."""
     from IPython.display import display
 
     from . import gif
 
     for key, run in trained.items():
         target = Path(out_dir) / f"training_{key}.gif"
-        shutil.copy2(run.out_dir / "training.gif", target)
+        target.write_bytes(gif.thinned(run.out_dir / "training.gif", max_bytes=max_bytes))
         print(key)
-        display(gif.show(target))
+        display(gif.show(target, max_bytes=max_bytes))
 
 
 def snapshots(trained: dict, out_dir) -> None:

@@ -60,6 +60,14 @@ def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
 
     from IPython.display import HTML
 
+    data = base64.b64encode(thinned(path, max_frames, max_bytes)).decode("ascii")
+    return HTML(f'<img src="data:image/gif;base64,{data}" alt="{Path(path).name}: samples '
+                'from fixed noise after each epoch"/>')
+
+
+def thinned(path, max_frames: int = 12, max_bytes: int = 1_500_000) -> bytes:
+    """The GIF at `path` as at most `max_frames` evenly spaced frames (the last always among
+    them), fewer while it is over `max_bytes`: what a report embeds and keeps."""
     raw = Path(path).read_bytes()
     frames = imageio.mimread(io.BytesIO(raw), format="GIF", memtest=False)
     n = min(max_frames, len(frames))
@@ -68,9 +76,7 @@ def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
     while len(raw) > max_bytes and n > 2:
         n = max(2, n // 2)
         raw = _thinned(frames, n)
-    data = base64.b64encode(raw).decode("ascii")
-    return HTML(f'<img src="data:image/gif;base64,{data}" alt="{Path(path).name}: samples '
-                'from fixed noise after each epoch"/>')
+    return raw
 
 
 def _evenly(total: int, n: int) -> list[int]:

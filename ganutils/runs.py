@@ -260,7 +260,7 @@ def _load_kept(c: TrainConfig, out: Path) -> Run:
     return Run(c, out, gan, history, done, 0.0, n_images)
 
 
-def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 30, batch_epochs: int = 10) -> Path:
+def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epochs: int = 10) -> Path:
     """Pack the finished run in `out_dir` into `dest`, to be shown again without its resume
     state (a report's long run, committed beside the report, so every byte stays in the
     repository's history): the generator in `dtype` (`checkpoint.recast`), the history with

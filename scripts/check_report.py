@@ -29,7 +29,7 @@ MACHINE_PATH = re.compile(r"(?<![\w.])/(root|home|work|tmp|usr|opt|var|mnt|Users
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
 DISCUSSION = re.compile(r"^#+\s*What the run showed", re.M)
 LIMIT_MB = 12   # one report folder, without a kept long run
-KEPT_MB = 6     # a kept long run (`long/`: its generator in float16, history, GIF, snapshots)
+KEPT_MB = 7     # a kept long run (`long/`: its generator in float16, history, GIF, snapshots)
 TOTAL_MB = 100  # all of reports/
 
 
