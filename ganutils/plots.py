@@ -27,12 +27,12 @@ def tile(images, cols: int | None = None, pad: int = 1) -> np.ndarray:
     return grid[..., 0] if c == 1 else grid
 
 
-def save_grid(images, path, cols: int | None = None) -> Path:
+def save_grid(images, path, cols: int | None = None, pad: int = 1) -> Path:
     """Write the grid of `images` to a PNG, pixel for pixel (no resampling)."""
     import imageio.v2 as imageio
 
     with atomic_path(path) as tmp:
-        imageio.imwrite(tmp, tile(images, cols), format="PNG")
+        imageio.imwrite(tmp, tile(images, cols, pad), format="PNG")
     return Path(path)
 
 

@@ -43,15 +43,15 @@ def snapshot_grids(run, path=None):
     """The generator snapshots and the final generator side by side, on the same fixed noise
     (and labels), so the panels show one set of samples changing over training (the final
     grid of all 100 is the run's `samples.png`)."""
-    import numpy as np
+    from . import runs
 
     inputs = callbacks.fixed_inputs(run.gan, 100, run.config.seed)
     panels = {}
     for snap in sorted((run.out_dir / "snapshots").glob("generator_epoch_*.keras")):
         epoch = int(snap.stem.rsplit("_", 1)[1])
         panels[epoch] = sampling.load_generator(snap)(inputs, training=False)
-    for kept in (run.out_dir / "snapshots").glob("epoch_*.npz"):  # a kept run (`runs.keep`)
-        panels[int(kept.stem.rsplit("_", 1)[1])] = np.load(kept)["images"] / 127.5 - 1
+    for kept in (run.out_dir / "snapshots").glob("epoch_*.png"):  # a kept run (`runs.keep`)
+        panels[int(kept.stem.rsplit("_", 1)[1])] = runs.kept_snapshot(kept)
     panels = {f"epoch {e}": panels[e] for e in sorted(panels)}
     panels[f"final (epoch {run.epochs_done})"] = run.generator(inputs, training=False)
     plots.grids_side_by_side(panels, path=path)

@@ -292,16 +292,23 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     for snap in sorted((src / "snapshots").glob("generator_epoch_*.keras")):
         images = keras.saving.load_model(snap)(inputs, training=False)
         (dest / "snapshots").mkdir(exist_ok=True)
-        np.savez_compressed(dest / "snapshots" / f"{snap.stem.replace('generator_', '')}.npz",
-                            images=_to_uint8(keras.ops.convert_to_numpy(images)))
+        save_grid(keras.ops.convert_to_numpy(images),
+                  dest / "snapshots" / f"{snap.stem.replace('generator_', '')}.png", cols=6, pad=0)
     return dest
 
 
-KEPT_SNAPSHOT_IMAGES = 36  # a snapshot strip's panel: 6 x 6 images
+KEPT_SNAPSHOT_IMAGES = 36  # a snapshot strip's panel: 6 x 6 images, kept as one PNG
 
 
-def _to_uint8(images) -> np.ndarray:
-    return np.clip(np.round((images + 1) * 127.5), 0, 255).astype(np.uint8)
+def kept_snapshot(path) -> np.ndarray:
+    """The images of a kept snapshot (`keep`), in [-1, 1]: the 6 x 6 PNG cut into its cells."""
+    import imageio.v2 as imageio
+
+    grid = np.asarray(imageio.imread(path), dtype=np.float32)
+    grid = grid[..., None] if grid.ndim == 2 else grid
+    side, c = grid.shape[0] // 6, grid.shape[-1]
+    cells = grid.reshape(6, side, 6, side, c).transpose(0, 2, 1, 3, 4).reshape(36, side, side, c)
+    return cells / 127.5 - 1
 
 
 def _quality_callback(c: TrainConfig, images, out: Path):
