@@ -10,6 +10,7 @@ import json
 import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from . import callbacks, evaluation, plots, sampling
 from .files import write_json
@@ -54,13 +55,46 @@ def snapshot_grids(run, path=None):
         panels[int(kept.stem.rsplit("_", 1)[1])] = runs.kept_snapshot(kept)
     panels = {f"epoch {e}": panels[e] for e in sorted(panels)}
     panels[f"final (epoch {run.epochs_done})"] = run.generator(inputs, training=False)
-    plots.grids_side_by_side(panels, path=path)
+    if run.gan.conditional:  # one class a row: the first 5 of each class's 10 fixed inputs
+        panels = {k: _by_class(v) for k, v in panels.items()}
+        plots.grids_side_by_side(panels, cols=5, rows=10, path=path)
+    else:
+        plots.grids_side_by_side(panels, path=path)
     plt.show()
+
+
+def _by_class(images, per_class: int = 5, classes: int = 10):
+    """From 100 images drawn for labels 0,0,...,1,1,... (10 each), the first `per_class` of
+    each label, in rows."""
+    images = np.asarray(images)
+    return images.reshape(classes, -1, *images.shape[1:])[:, :per_class].reshape(-1, *images.shape[1:])
+
+
+def real_or_generated(generator, real, n: int = 12, cols: int = 6, seed: int = 0, path=None) -> str:
+    """A test for the reader's own eye: `n` samples and `n` of the `real` images (uint8),
+    shuffled into one grid. Returns the answer as a map of the grid (G generated, R real),
+    to print below the figure. A classifier that calls a blob "dog" has not seen a dog; a
+    reader who cannot tell the samples from photos has."""
+    if not 0 < n <= len(real):
+        raise ValueError(f"n must be between 1 and the {len(real)} real images given, got {n}")
+    rng = np.random.default_rng(seed)
+    fake = sampling.sample(generator, n, seed=seed)[0]
+    photos = (real[rng.choice(len(real), n, replace=False)].astype("float32") - 127.5) / 127.5
+    order = rng.permutation(2 * n)
+    plots.show_grid(np.concatenate([fake, photos])[order], cols=cols, path=path, scale=1.0,
+                    title=f"{n} samples and {n} photos: which are which?")
+    plt.show()
+    marks = ["G" if i < n else "R" for i in order]
+    rows = (" ".join(marks[i:i + cols]) for i in range(0, len(marks), cols))
+    return "The answer (G generated, R real photo), row by row:\n" + "\n".join(rows)
 
 
 def measure(run, n: int = 10000) -> dict:
     """Metrics of the run's final generator on `n` samples (`evaluation.evaluate`), with how
-    it was trained (epochs, minutes, device, best epoch by KID); written to `metrics.json`."""
+    it was trained (epochs, minutes, device, best epoch by KID); written to `metrics.json`
+    in the run's folder, unless the run is a kept one (committed as `runs.keep` wrote it)."""
+    from . import runs
+
     m = evaluation.evaluate(run.generator, run.config.dataset, n=n, seed=run.config.seed,
                             path=run.config.data_path, classes=run.config.classes)
     best = run.out_dir / "best.json"
@@ -71,7 +105,8 @@ def measure(run, n: int = 10000) -> dict:
              jit_compile=bool(run.gan.jit_compile),
              device=", ".join(dict.fromkeys(d for d in run.history.get("device", []) if d))
              or callbacks.device_description())
-    write_json(run.out_dir / "metrics.json", m)
+    if not runs.is_kept(run.out_dir):
+        write_json(run.out_dir / "metrics.json", m)
     return m
 
 

@@ -188,7 +188,7 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     for stale in out.rglob(".*.tmp*"):  # left by a run killed while writing: never loaded
         stale.unlink()
 
-    if _kept(out):
+    if is_kept(out):
         return _load_kept(c, out)
     spec = models.get(c.model)
     images, labels, _ = data.load_arrays(c.dataset, "train", c.classes, c.image_size,
@@ -233,7 +233,7 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     return run
 
 
-def _kept(out: Path) -> bool:
+def is_kept(out: Path) -> bool:
     """A finished run kept without its resume state (a report's long run, committed): its
     generator, history and settings, but nothing to continue training from."""
     return (not (out / "state.weights.h5").exists() and (out / "generator.keras").exists()

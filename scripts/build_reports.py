@@ -5,9 +5,11 @@
     python scripts/build_reports.py --prose NAME    # the notebook's Markdown into its report
     python scripts/build_reports.py --html NAME     # an HTML copy to read offline (not kept)
 
-Each report folder gets the executed notebook (GitHub and Jupyter render it), the epoch GIF,
-the PNG figures, `metrics.json` and the final `generator.keras`. No HTML export is kept:
-it would hold every figure a second time (`--html` writes one for reading, ignored by git). Training
+Each report folder gets the executed notebook (GitHub and Jupyter render it, figures and
+GIFs included), `metrics.json`, the final `generator.keras` (in float16, as a kept long run's:
+half the size, images within about one grey level of float32's) and `samples.png` for the
+index. Nothing else: every figure would be stored a second time, in every clone's history (an
+HTML export too: `--html` writes one for reading, ignored by git). Training
 scratch (frames, snapshots, resume state) stays under `runs/reports/<name>/`, so an
 interrupted report run resumes when this script is run again. After each notebook,
 `check_report.py` lists what would stop a reader (missing figures, stray stderr, machine
@@ -23,6 +25,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ganutils.checkpoint import save_generator  # first: quiets TensorFlow
+
+import keras
 import papermill
 
 import check_report  # beside this script
@@ -38,7 +43,8 @@ REPORTS = {
     # The augmentation notebooks: a budget for EACH variant (two, or three in 08).
     "04_cifar_dog": {"epochs": 130, "time_budget": 900, "long_dir": "reports/04_cifar_dog/long",
                      "precision": "mixed_bfloat16"},
-    "05_cifar_cat_dog": {"epochs": 300, "time_budget": 900},
+    "05_cifar_cat_dog": {"epochs": 300, "time_budget": 900, "precision": "mixed_bfloat16",
+                         "long_dir": "reports/05_cifar_cat_dog/long"},
     "06_pokemon": {"epochs": 3000, "time_budget": 900},
     # A pass over all 50,000 images takes ~13 minutes per variant on this CPU: epochs of 50
     # batches (6,400 images) instead, so KID is measured every ~1.5 minutes.
@@ -52,7 +58,9 @@ GPU_REPORTS = {
     "06_pokemon": {"epochs": 3000, "time_budget": 90},
     "08_cifar10": {"epochs": 200, "time_budget": 75},
 }
-KEEP = ("metrics.json", "generator.keras")
+# Beside the executed notebook, which holds every figure and GIF: the numbers, the generator,
+# and the final grid that the index shows.
+KEEP = ("metrics.json", "generator.keras", "samples.png")
 
 
 def build(name: str, gpu: bool = False) -> None:
@@ -71,8 +79,12 @@ def build(name: str, gpu: bool = False) -> None:
                                parameters={**params, "out_dir": str(work.relative_to(ROOT))},
                                cwd=str(ROOT), log_output=False, progress_bar=False)
     held = _contents(dest / "long")  # a kept long run's files are not stored twice
-    for f in [*work.glob("*.png"), *work.glob("*.gif"), *(work / k for k in KEEP)]:
-        if f.exists() and (f.name == "samples.png" or _digest(f) not in held):
+    for f in (work / k for k in KEEP):
+        if not f.exists() or (f.name != "samples.png" and _digest(f) in held):
+            continue
+        if f.name == "generator.keras":  # in float16: half the bytes in every clone's history
+            save_generator(keras.saving.load_model(f), dest / f.name, "float16")
+        else:
             shutil.copy2(f, dest / f.name)
     report_size(name)
     found = check_report.problems(dest)

@@ -88,12 +88,14 @@ def test_oversized_folders_are_found(tmp_path, monkeypatch):
     assert check_report.total_problem(tmp_path) == ["reports/ holds 2.0 MB, more than 1 MB"]
 
 
-def test_a_kept_long_run_has_its_own_limit(tmp_path, monkeypatch):
+def test_a_kept_long_run_counts_in_the_folder_and_has_its_own_limit(tmp_path, monkeypatch):
     folder = _report(tmp_path, _whole_cells(), metrics={"epochs": 10})
     (folder / "long").mkdir()
     (folder / "long" / "generator.keras").write_bytes(b"0" * 2**20 * 2)
-    monkeypatch.setattr(check_report, "LIMIT_MB", 1)
+    monkeypatch.setattr(check_report, "LIMIT_MB", 3)
     monkeypatch.setattr(check_report, "KEPT_MB", 3)
     assert not any("MB" in line for line in check_report.problems(folder))
+    monkeypatch.setattr(check_report, "LIMIT_MB", 1)
+    assert any("the folder holds 2.0 MB" in line for line in check_report.problems(folder))
     monkeypatch.setattr(check_report, "KEPT_MB", 1)
     assert any("the kept long run holds 2.0 MB" in line for line in check_report.problems(folder))

@@ -39,7 +39,8 @@ VARIANTS = {
 for _name, _variants in VARIANTS.items():
     NOTEBOOKS[_name] = ["kid_minutes.png", "metrics.json", "generator.keras", "samples.png", "real.png",
                         "final_grids.png",
-                        *(["neighbours.png"] if _name in ("04_cifar_dog", "06_pokemon") else []),
+                        *(["neighbours.png"] if _name != "08_cifar10" else []),
+                        *(["real_or_generated.png"] if _name == "05_cifar_cat_dog" else []),
                         "kid_minutes_long.png",
                         *(f"{v}/{f}" for v in (*_variants, "long") for f in RUN_FILES[2:]),
                         *(f"{kind}_{v}.{ext}" for v in (*_variants, "long")

@@ -62,6 +62,30 @@ def test_snapshot_strip_has_a_panel_per_snapshot_and_the_final_one(tiny_run, tmp
     assert (tmp_path / "strip.png").stat().st_size > 1000
 
 
+def test_conditional_snapshot_panels_hold_one_class_a_row():
+    labels = np.repeat(np.arange(10), 10)  # as callbacks.fixed_inputs draws them
+    images = np.broadcast_to(labels[:, None, None, None], (100, 2, 2, 1)).astype(np.float32)
+    panel = report._by_class(images)
+    grid = panel.reshape(10, 5, 2, 2, 1)
+    assert panel.shape == (50, 2, 2, 1)
+    assert all(np.all(grid[row] == row) for row in range(10))
+
+
+def test_real_or_generated_hides_samples_among_photos_and_gives_the_answer(tiny_run, monkeypatch):
+    shown = {}
+    monkeypatch.setattr(plots, "show_grid", lambda images, **kw: shown.update(images=images, **kw))
+    real = np.zeros((30, 28, 28, 1), np.uint8)  # black photos: -1 everywhere once scaled
+    answer = report.real_or_generated(tiny_run.generator, real, n=6, cols=4)
+    rows = answer.splitlines()[1:]
+    assert [len(r.split()) for r in rows] == [4, 4, 4]
+    marks = "".join(rows).replace(" ", "")
+    black = ["R" if np.all(img == -1.0) else "G" for img in shown["images"]]
+    assert list(marks) == black and sorted(marks) == ["G"] * 6 + ["R"] * 6
+    assert marks != "G" * 6 + "R" * 6  # shuffled
+    with pytest.raises(ValueError, match="between 1 and the 30"):
+        report.real_or_generated(tiny_run.generator, real, n=31)
+
+
 def _m(fid, kid, std, share=None, classes=None):
     m = {"fid": fid, "kid": kid, "kid_std": std, "epochs": 10, "train_minutes": 15.0,
          "floor": {"n_real": 1000, "fid": 1.4, "kid": 0.02, "kid_std": 0.02}}

@@ -26,3 +26,7 @@ FOLDERS = sorted(p for p in (ROOT / "reports").iterdir() if p.is_dir())
     if f.name in NOT_YET_REBUILT else pytest.param(f, id=f.name) for f in FOLDERS])
 def test_committed_report_is_whole(folder):
     assert check_report.problems(folder) == []
+
+
+def test_committed_reports_together_stay_small():
+    assert check_report.total_problem(ROOT / "reports") == []

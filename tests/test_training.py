@@ -241,6 +241,7 @@ def test_a_run_kept_without_its_resume_state_is_shown_not_trained(tiny_run, tmp_
     assert run.epochs_done == 3 and run.epochs_now == 0 and run.history == tiny_run.history
     noise = callbacks.fixed_inputs(tiny_run.gan, 8)
     np.testing.assert_allclose(run.generator(noise), tiny_run.generator(noise), atol=1e-6)
+    assert report.measure(run, n=200)["epochs"] == 3  # measured, but nothing written into it
     assert {f: f.read_bytes() for f in kept.rglob("*") if f.is_file()} == before
     with pytest.raises(ConfigError, match="not trained further"):
         runs.train(tiny_run.config, out_dir=str(kept), epochs=5, verbose=0)
