@@ -51,33 +51,53 @@ def _finish(fig, path):
     return fig
 
 
-def show_grid(images, title: str = "", cols: int | None = None, path=None, scale: float = 0.5):
-    """A matplotlib figure of the grid (inline in notebooks), saved to `path` if given."""
+def show_grid(images, title: str = "", cols: int | None = None, path=None, scale: float = 0.5,
+              row_labels=None):
+    """A matplotlib figure of the grid (inline in notebooks), saved to `path` if given, with
+    `row_labels` (one per row) at the left when each row means something: a class, a pair."""
     import matplotlib.pyplot as plt
 
     grid = tile(images, cols)
     width = scale * grid.shape[1] / 28
     fig, ax = plt.subplots(figsize=(width, scale * grid.shape[0] / 28))
     ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
-    ax.set_axis_off()
+    _label_rows(ax, row_labels, len(images), cols or int(np.ceil(np.sqrt(len(images)))),
+                np.shape(images)[1])
     ax.set_title(wrapped(title, width))
     return _finish(fig, path)
 
 
+def _label_rows(ax, labels, n: int, cols: int, side: int, pad: int = 1) -> None:
+    """Each row's label as a tick at its centre; no axes otherwise."""
+    if labels is None:
+        ax.set_axis_off()
+        return
+    rows = int(np.ceil(n / cols))
+    if len(labels) != rows:
+        raise ValueError(f"row_labels: {len(labels)} labels for a grid of {rows} rows")
+    ax.set_yticks([pad + r * (side + pad) + side / 2 for r in range(rows)], labels=list(labels))
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
 def grids_side_by_side(panels: dict, cols: int = 6, rows: int | None = None, path=None,
-                       inches: float = 2.2):
+                       inches: float = 2.2, row_labels=None):
     """Several grids in one row, each under its label ({label: images in [-1, 1]}): the
     snapshots of one run from early to late, or the final samples of several variants.
-    Each panel shows its first `rows` x `cols` images (square by default)."""
+    Each panel shows its first `rows` x `cols` images (square by default); `row_labels`
+    name the rows of the first panel (a class a row)."""
     import matplotlib.pyplot as plt
 
     rows = rows or cols
     fig, axes = plt.subplots(1, len(panels), figsize=(inches * len(panels), inches * rows / cols + 0.5),
                              squeeze=False)
-    for ax, (label, images) in zip(axes[0], panels.items()):
-        grid = tile(np.asarray(images)[:rows * cols], cols)
+    for i, (ax, (label, images)) in enumerate(zip(axes[0], panels.items())):
+        images = np.asarray(images)[:rows * cols]
+        grid = tile(images, cols)
         ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
-        ax.set_axis_off()
+        _label_rows(ax, row_labels if i == 0 else None, len(images), cols, images.shape[1])
         ax.set_title(wrapped(label, inches), fontsize=10)
     fig.tight_layout()
     return _finish(fig, path)

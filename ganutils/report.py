@@ -12,7 +12,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import callbacks, evaluation, plots, sampling
+from . import callbacks, datasets, evaluation, plots, sampling
 from .files import write_json
 
 
@@ -57,7 +57,8 @@ def snapshot_grids(run, path=None):
     panels[f"final (epoch {run.epochs_done})"] = run.generator(inputs, training=False)
     if run.gan.conditional:  # one class a row: the first 5 of each class's 10 fixed inputs
         panels = {k: _by_class(v) for k, v in panels.items()}
-        plots.grids_side_by_side(panels, cols=5, rows=10, path=path)
+        names = datasets.get(run.config.dataset).classes
+        plots.grids_side_by_side(panels, cols=5, rows=10, path=path, row_labels=names)
     else:
         plots.grids_side_by_side(panels, path=path)
     plt.show()

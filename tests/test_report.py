@@ -71,6 +71,14 @@ def test_conditional_snapshot_panels_hold_one_class_a_row():
     assert all(np.all(grid[row] == row) for row in range(10))
 
 
+def test_grid_rows_carry_their_labels(tmp_path):
+    images = np.zeros((20, 28, 28, 1), np.float32)
+    fig = plots.show_grid(images, cols=10, row_labels=["0 → 1", "1 → 7"], path=tmp_path / "g.png")
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["0 → 1", "1 → 7"]
+    with pytest.raises(ValueError, match="3 labels for a grid of 2 rows"):
+        plots.show_grid(images, cols=10, row_labels=["a", "b", "c"])
+
+
 def test_real_or_generated_hides_samples_among_photos_and_gives_the_answer(tiny_run, monkeypatch):
     shown = {}
     monkeypatch.setattr(plots, "show_grid", lambda images, **kw: shown.update(images=images, **kw))
