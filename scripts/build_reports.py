@@ -238,10 +238,15 @@ def targets() -> str:
                 lines.append(f"| {name[:2]}: {v}'s {key.upper()} {'<= 70% of' if limit < 1 else '<'} "
                              f"the plain run's | {mm[key]:.3g} / {plain[key]:.3g} = {r:.2f} | "
                              f"{mark(r <= limit if limit < 1 else r < limit)} |")
+        best = m["models"][m["better"]]
+        if name == "05_cifar_cat_dog":  # class_share follows CIFAR-10's order: cat 3, dog 5
+            cat, dog = best["class_share"][3], best["class_share"][5]
+            lines.append(f"| 05: the classifier calls >= 70% cat or dog, each >= 25% ({m['better']}) | "
+                         f"cat {cat:.1%}, dog {dog:.1%} | {mark(cat + dog >= .7 and min(cat, dog) >= .25)} |")
         if name == "08_cifar10":
-            best = m["models"][m["better"]]
             lines.append(f"| 08: >= 9 of 10 classes get >= 5% of samples ({m['better']}) | "
                          f"{best['classes_at_least_5pct']} | {mark(best['classes_at_least_5pct'] >= 9)} |")
+            lines.append(f"| 08: FID <= 20 ({m['better']}) | {best['fid']:.1f} | {mark(best['fid'] <= 20)} |")
     if not lines:
         return ""
     return ("\n## What each report should reach\n\nChecked by `scripts/build_reports.py` against "
