@@ -239,8 +239,10 @@ def targets() -> str:
                              f"the plain run's | {mm[key]:.3g} / {plain[key]:.3g} = {r:.2f} | "
                              f"{mark(r <= limit if limit < 1 else r < limit)} |")
         best = m["models"][m["better"]]
-        if name == "05_cifar_cat_dog":  # class_share follows CIFAR-10's order: cat 3, dog 5
-            cat, dog = best["class_share"][3], best["class_share"][5]
+        if name == "05_cifar_cat_dog":
+            from ganutils.data import CIFAR10_CLASSES
+
+            cat, dog = (best["class_share"][CIFAR10_CLASSES.index(c)] for c in ("cat", "dog"))
             lines.append(f"| 05: the classifier calls >= 70% cat or dog, each >= 25% ({m['better']}) | "
                          f"cat {cat:.1%}, dog {dog:.1%} | {mark(cat + dog >= .7 and min(cat, dog) >= .25)} |")
         if name == "08_cifar10":
