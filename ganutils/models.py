@@ -218,6 +218,26 @@ def dcgan64_generator(latent_dim=128, image_shape=(64, 64, 3)):
     return model
 
 
+def dcgan64_resize_generator(latent_dim=128, image_shape=(64, 64, 3)):
+    """dcgan64's generator with every 4x4 stride-2 transposed convolution replaced by a
+    nearest-neighbour doubling and a 3x3 convolution (Odena et al. 2016, "Deconvolution and
+    Checkerboard Artifacts"): each output pixel is then made by the same kernel, so the
+    generator cannot draw the grid patterns that overlapping strides leave."""
+    model = keras.Sequential([
+        keras.Input((latent_dim,)),
+        layers.Dense(4 * 4 * 512, use_bias=False), layers.Reshape((4, 4, 512)),
+        layers.BatchNormalization(), layers.Activation("relu"),
+    ], name="dcgan64_resize_generator")
+    for filters in (256, 128, 64):
+        model.add(layers.UpSampling2D())
+        model.add(layers.Conv2D(filters, 3, padding="same", use_bias=False))
+        model.add(layers.BatchNormalization())
+        model.add(layers.Activation("relu"))
+    model.add(layers.UpSampling2D())
+    model.add(layers.Conv2D(image_shape[-1], 3, padding="same", activation="tanh"))
+    return model
+
+
 def dcgan64_discriminator(image_shape=(64, 64, 3)):
     """DCGAN discriminator for 64x64: 4x4/2 convs 64-128-256-512, LeakyReLU 0.2, one logit."""
     model = keras.Sequential([keras.Input(image_shape)], name="dcgan64_discriminator")
@@ -274,6 +294,8 @@ MODELS = {
                            "cifar10", 128),
     "dcgan64": ModelSpec(dcgan64_generator, dcgan64_discriminator, 128, (64, 64, 3), False,
                          "pokemon", 64),
+    "dcgan64_resize": ModelSpec(dcgan64_resize_generator, dcgan64_discriminator, 128, (64, 64, 3),
+                                False, "pokemon", 64),
 }
 
 

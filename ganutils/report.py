@@ -74,8 +74,9 @@ def _by_class(images, per_class: int = 5, classes: int = 10):
 def real_or_generated(generator, real, n: int = 12, cols: int = 6, seed: int = 0, path=None) -> str:
     """A test for the reader's own eye: `n` samples and `n` of the `real` images (uint8),
     shuffled into one grid. Returns the answer as a map of the grid (G generated, R real),
-    to print below the figure. A classifier that calls a blob "dog" has not seen a dog; a
-    reader who cannot tell the samples from photos has."""
+    to print in a later cell, so that the reader decides before seeing it. A classifier
+    that calls a blob "dog" has not seen a dog; a reader who cannot tell the samples from
+    real images has."""
     if not 0 < n <= len(real):
         raise ValueError(f"n must be between 1 and the {len(real)} real images given, got {n}")
     rng = np.random.default_rng(seed)
@@ -83,11 +84,11 @@ def real_or_generated(generator, real, n: int = 12, cols: int = 6, seed: int = 0
     photos = (real[rng.choice(len(real), n, replace=False)].astype("float32") - 127.5) / 127.5
     order = rng.permutation(2 * n)
     plots.show_grid(np.concatenate([fake, photos])[order], cols=cols, path=path, scale=1.0,
-                    title=f"{n} samples and {n} photos: which are which?")
+                    title=f"{n} samples and {n} real images: which are which?")
     plt.show()
     marks = ["G" if i < n else "R" for i in order]
     rows = (" ".join(marks[i:i + cols]) for i in range(0, len(marks), cols))
-    return "The answer (G generated, R real photo), row by row:\n" + "\n".join(rows)
+    return "The answer (G generated, R real), row by row:\n" + "\n".join(rows)
 
 
 def measure(run, n: int = 10000) -> dict:

@@ -33,14 +33,14 @@ NOTEBOOKS = {
 VARIANTS = {
     "04_cifar_dog": ("dcgan32_plain", "dcgan32_diffaugment"),
     "05_cifar_cat_dog": ("dcgan32_plain", "dcgan32_diffaugment"),
-    "06_pokemon": ("dcgan64_plain", "dcgan64_diffaugment"),
+    "06_pokemon": ("dcgan64_resize_plain", "dcgan64_resize_diffaugment"),
     "08_cifar10": ("dcgan32_plain", "dcgan32_diffaugment", "maxpool32_diffaugment"),
 }
 for _name, _variants in VARIANTS.items():
     NOTEBOOKS[_name] = ["kid_minutes.png", "metrics.json", "generator.keras", "samples.png", "real.png",
                         "final_grids.png",
                         *(["neighbours.png"] if _name != "08_cifar10" else []),
-                        *(["real_or_generated.png"] if _name == "05_cifar_cat_dog" else []),
+                        *(["real_or_generated.png"] if _name != "04_cifar_dog" else []),
                         "kid_minutes_long.png",
                         *(f"{v}/{f}" for v in (*_variants, "long") for f in RUN_FILES[2:]),
                         *(f"{kind}_{v}.{ext}" for v in (*_variants, "long")
