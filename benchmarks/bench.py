@@ -37,6 +37,7 @@ then uses the FLOPs per image given by `--flops` (counted on TensorFlow: the sam
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 
 from ganutils import callbacks, data, datasets, jit, models, runs  # first: quiets TensorFlow
@@ -127,12 +128,20 @@ def graph_flops(concrete) -> int:
         live.add(op.name)
         todo += [t.op for t in op.inputs] + list(op.control_inputs)
     total = 0
-    for op in graph.get_operations():
-        if op.name in live:
-            try:
-                total += ops.get_stats_for_node_def(graph, op.node_def, "flops").value or 0
-            except ValueError:  # shape not fully known: no estimate for this op
-                pass
+    # TensorFlow's FLOP registry warns, once, that a TF1 helper it calls is deprecated:
+    # nothing a reader of this table can act on.
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)
+    try:
+        for op in graph.get_operations():
+            if op.name in live:
+                try:
+                    total += ops.get_stats_for_node_def(graph, op.node_def, "flops").value or 0
+                except ValueError:  # shape not fully known: no estimate for this op
+                    pass
+    finally:
+        tf_log.setLevel(level)
     return int(total)
 
 

@@ -62,14 +62,15 @@ def curves(trained: dict, out_dir) -> None:
         plt.show()
 
 
-def animations(trained: dict, out_dir, max_bytes: int = 600_000) -> None:
+def animations(trained: dict, out_dir, max_bytes: int | None = None) -> None:
     """Each variant's epoch GIF, shown under its name and kept beside the report as shown:
-    thinned to at most `max_bytes` (colour grids are large, and a report holds one GIF per
-    variant). The run's own folder keeps every frame."""
+    thinned to at most `max_bytes` (default `gif.REPORT_BYTES`). The run's own folder keeps
+    every frame."""
     from IPython.display import display
 
     from . import gif
 
+    max_bytes = max_bytes or gif.REPORT_BYTES
     for key, run in trained.items():
         target = Path(out_dir) / f"training_{key}.gif"
         target.write_bytes(gif.thinned(run.out_dir / "training.gif", max_bytes=max_bytes))

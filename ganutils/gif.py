@@ -9,6 +9,15 @@ import imageio.v2 as imageio
 
 from .files import atomic_path
 
+# A report's GIF, as its notebook embeds it and a kept long run stores it: colour grids are
+# large, and a report holds one GIF per variant.
+REPORT_BYTES = 600_000
+BAND = 16  # pixels of the white band above each frame that holds its epoch
+# A GIF thinned to fit: no fewer frames than this while its grids can be cut instead...
+MIN_FRAMES = 6
+# ...to these parts of a frame's width and height (a 10x10 grid's top-left 8x8, 6x6, 4x4).
+CROPS = (1.0, 0.8, 0.6, 0.4)
+
 
 def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0,
                   max_frames: int = 60) -> Path:
@@ -31,12 +40,13 @@ def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0,
     return Path(path)
 
 
-def stamped(image, text: str, band: int = 16):
+def stamped(image, text: str, band: int | None = None):
     """`image` (uint8, grey or RGB) with a white band above it that says `text`: a reader of
     the animation sees which epoch each frame is."""
     import numpy as np
     from PIL import Image, ImageDraw, ImageFont
 
+    band = band or BAND
     picture = Image.fromarray(np.asarray(image))
     out = Image.new(picture.mode, (picture.width, picture.height + band), "white")
     out.paste(picture, (0, band))
@@ -67,15 +77,21 @@ def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
 
 def thinned(path, max_frames: int = 12, max_bytes: int = 1_500_000) -> bytes:
     """The GIF at `path` as at most `max_frames` evenly spaced frames (the last always among
-    them), fewer while it is over `max_bytes`: what a report embeds and keeps."""
+    them), fewer while it is over `max_bytes`: what a report embeds and keeps. Large colour
+    grids (64x64 Pokemon, 100 to a frame) would leave two frames, no longer an animation: below
+    MIN_FRAMES frames, each frame's grid is cut to its top-left part instead (its epoch stamp
+    kept), down to CROPS[-1] of its width and height, before frames are dropped further."""
     raw = Path(path).read_bytes()
     frames = imageio.mimread(io.BytesIO(raw), format="GIF", memtest=False)
-    n = min(max_frames, len(frames))
+    n, crops = min(max_frames, len(frames)), list(CROPS)
     if n < len(frames):
         raw = _thinned(frames, n)
     while len(raw) > max_bytes and n > 2:
-        n = max(2, n // 2)
-        raw = _thinned(frames, n)
+        if n > MIN_FRAMES or len(crops) == 1:
+            n = max(MIN_FRAMES if len(crops) > 1 else 2, n // 2)
+        else:
+            crops.pop(0)
+        raw = _thinned(frames, n, crops[0])
     return raw
 
 
@@ -87,10 +103,18 @@ def _evenly(total: int, n: int) -> list[int]:
     return sorted({round(i * (total - 1) / max(n - 1, 1)) for i in range(n)})
 
 
-def _thinned(frames, n: int) -> bytes:
-    """`n` evenly spaced frames of `frames` (first and last included) as GIF bytes."""
+def _thinned(frames, n: int, crop: float = 1.0) -> bytes:
+    """`n` evenly spaced frames of `frames` (first and last included) as GIF bytes, each cut
+    to the top-left `crop` of the grid below its stamp."""
     keep = _evenly(len(frames), n)
     buf = io.BytesIO()
-    imageio.mimsave(buf, [frames[i] for i in keep], format="GIF", loop=0,
+    imageio.mimsave(buf, [_cropped(frames[i], crop) for i in keep], format="GIF", loop=0,
                     duration=[500.0] * (len(keep) - 1) + [2000.0])
     return buf.getvalue()
+
+
+def _cropped(frame, crop: float):
+    if crop >= 1.0:
+        return frame
+    h, w = frame.shape[:2]
+    return frame[:BAND + round((h - BAND) * crop), :round(w * crop)]

@@ -32,7 +32,7 @@ from . import callbacks as cb
 from . import checkpoint, data, datasets, jit, models, speedups
 from .errors import ConfigError
 from .files import check_writable, write_json
-from .gif import frames_to_gif
+from .gif import REPORT_BYTES, frames_to_gif, thinned
 from .plots import save_grid
 from .trainconfig import CONFIGS, IDENTITY, TrainConfig  # noqa: F401 (CONFIGS: runs.CONFIGS)
 from .training import GAN, ConditionalGAN
@@ -265,7 +265,7 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     state (a report's long run, committed beside the report, so every byte stays in the
     repository's history): the generator in `dtype` (`checkpoint.recast`), the history with
     the per-batch losses of the last `batch_epochs` epochs, the settings, the final grid, an
-    epoch GIF of `gif_frames` frames, and for each snapshot the images its strip shows
+    epoch GIF of at most `gif_frames` frames (fewer if a report could not show it whole), and for each snapshot the images its strip shows
     (`report.snapshot_grids`) instead of a generator file. `train` then loads `dest` as it
     is (`_kept`)."""
     import shutil
@@ -282,7 +282,8 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     recent = [e > last - batch_epochs for e in b["epoch"]]
     history["batches"] = {k: [x for x, ok in zip(v, recent) if ok] for k, v in b.items()}
     write_json(dest / "losses.json", history)
-    frames_to_gif(src / "frames", dest / "training.gif", max_frames=gif_frames)
+    gif = frames_to_gif(src / "frames", dest / "training.gif", max_frames=gif_frames)
+    gif.write_bytes(thinned(gif, gif_frames, REPORT_BYTES))  # as the report shows it
     config = {**json.loads((src / "config.json").read_text()), "out_dir": str(dest)}
     write_json(dest / "config.json", config)
     checkpoint.save_generator(keras.saving.load_model(src / "generator.keras"),

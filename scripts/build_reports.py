@@ -60,7 +60,7 @@ GPU_REPORTS = {
     "08_cifar10": {"epochs": 200, "time_budget": 75},
 }
 # Beside the executed notebook, which holds every figure and GIF: the numbers, the generator,
-# and the final grid that the index shows.
+# and the final grid that the index shows (each unless the kept long run holds it already).
 KEEP = ("metrics.json", "generator.keras", "samples.png")
 
 
@@ -81,7 +81,7 @@ def build(name: str, gpu: bool = False) -> None:
                                cwd=str(ROOT), log_output=False, progress_bar=False)
     held = _contents(dest / "long")  # a kept long run's files are not stored twice
     for f in (work / k for k in KEEP):
-        if not f.exists() or (f.name != "samples.png" and _digest(f) in held):
+        if not f.exists() or _digest(f) in held:
             continue
         if f.name == "generator.keras":  # in float16: half the bytes in every clone's history
             save_generator(keras.saving.load_model(f), dest / f.name, "float16")
@@ -181,8 +181,11 @@ def index() -> None:
         kept = [f"`{g.relative_to(folder).as_posix()}`"
                 for g in (folder / "generator.keras", folder / "long" / "generator.keras") if g.exists()]
         trained += f" (generator: {', '.join(kept)})" if kept else " (no generator kept)"
+        thumb = next((g for g in (folder / "samples.png", folder / "long" / "samples.png")
+                      if g.exists()), folder / "samples.png")
         rows.append(f"| [{folder.name}]({folder.name}/{folder.name}.ipynb) | {_headline(m)} | "
-                    f"{trained} on {m.get('device', '?')} | ![]({folder.name}/samples.png) |")
+                    f"{trained} on {m.get('device', '?')} | "
+                    f"![]({thumb.relative_to(folder.parent).as_posix()}) |")
     (ROOT / "reports" / "README.md").write_text(
         "# Reports\n\nExecuted notebooks, rebuilt by `make reports` (`scripts/build_reports.py`). "
         "Metrics on 10,000 samples in each dataset's classifier feature space "

@@ -24,6 +24,20 @@ def test_gif_frames_carry_their_epoch(tmp_path):
     assert (np.asarray(frames[0])[16:, :, :3] == 128).all()     # the picture itself untouched
 
 
+def test_a_gif_too_large_to_embed_keeps_frames_and_cuts_its_grids(tmp_path):
+    rng = np.random.default_rng(0)  # noise: GIF cannot compress it, as colour samples
+    for epoch in range(1, 21):
+        imageio.imwrite(tmp_path / f"epoch_{epoch:04d}.png", rng.integers(0, 256, (200, 200, 3), np.uint8))
+    path = gif.frames_to_gif(tmp_path, tmp_path / "t.gif", max_frames=20)
+    full = len(path.read_bytes())
+    assert len(imageio.mimread(gif.thinned(path, 20, full))) == 20          # fits: untouched
+    small = gif.thinned(path, 20, full // 8)
+    frames = imageio.mimread(small)
+    assert len(small) <= full // 8 and len(frames) == gif.MIN_FRAMES       # an animation still
+    h, w = frames[0].shape[:2]
+    assert w < 200 and h - gif.BAND < 200                                  # the grid's corner
+    assert np.asarray(frames[0])[:gif.BAND, :, :3].min() < 100             # the epoch stamp kept
+
 def test_grid_cells_are_visible_on_white_and_on_black():
     for value in (-1.0, 1.0):  # black (MNIST) and white (Pokemon backgrounds)
         grid = plots.tile(np.full((4, 8, 8, 3), value, np.float32), cols=2)
