@@ -196,30 +196,28 @@ class Snapshots(keras.callbacks.Callback):
 class TimeBudget(keras.callbacks.Callback):
     """End training cleanly after the epoch in progress once the next would overrun `seconds`.
 
-    The budget is the whole run's: `spent` seconds of earlier calls (a resumed run) count
-    against it, so a run resumed after a lost session trains what its budget has left, and a
-    finished notebook executed again trains nothing more. The decision uses the slowest
-    epoch so far (`slowest` from earlier calls) as the forecast for the next one.
+    The budget is the whole run's, counted in the epochs' training seconds as `LossLog`
+    records them (`log`, placed before this callback): `spent` seconds of earlier calls (a
+    resumed run) count against it, so a run resumed after a lost session trains what its
+    budget has left, and a finished notebook executed again trains nothing more. Both
+    decisions read the same record: one that counted the wall clock while training (with
+    its checkpoints and frames) but the record when resuming would stop short, then train
+    again. The forecast for the next epoch is the slowest so far.
     """
 
-    def __init__(self, seconds: float, spent: float = 0.0, slowest: float = 0.0):
+    def __init__(self, seconds: float, spent: float = 0.0, slowest: float = 0.0, log=None):
         super().__init__()
         self.seconds, self.spent, self.slowest = float(seconds), float(spent), float(slowest)
+        self.log = log
         self.stopped_at = None
 
     def exhausted(self) -> bool:
         """True when not even one more epoch fits (by the slowest epoch so far)."""
         return self.slowest > 0 and self.spent + self.slowest > self.seconds
 
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.t0 = time.perf_counter()
-
     def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        self.slowest = max(self.slowest, now - self.t0)
-        if self.spent + now - self.start + self.slowest > self.seconds:
+        done = self.log.history["seconds"]  # every epoch of the run, earlier calls' included
+        self.spent, self.slowest = sum(done), max(done)
+        if self.exhausted():
             self.model.stop_training = True
             self.stopped_at = epoch + 1

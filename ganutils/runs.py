@@ -202,15 +202,16 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
         raise ConfigError(f"batch_size {c.batch_size} is larger than the dataset "
                           f"({len(images)} images): lower batch_size or raise limit")
     remaining = max(c.epochs - done, 0)
+    log = cb.LossLog(out / "losses.json")  # every epoch's losses and training seconds
     budget = None
     if c.time_budget:  # the run's budget: what earlier calls spent counts against it
         seconds = _read_history(out)["seconds"][:done] if done else []
-        budget = cb.TimeBudget(c.time_budget, sum(seconds), max(seconds, default=0.0))
+        budget = cb.TimeBudget(c.time_budget, sum(seconds), max(seconds, default=0.0), log)
         if budget.exhausted():
             remaining = 0
     quality = _quality_callback(c, images, out) if c.quality_every else None
     callbacks = [*([quality] if quality else []),  # before LossLog, which records its values
-                 cb.LossLog(out / "losses.json"),
+                 log,
                  cb.GridFrames(out / "frames", cb.fixed_inputs(gan, c.grid, c.seed)),
                  cb.Snapshots(out / "snapshots", c.snapshot_epochs),
                  *extra_callbacks,

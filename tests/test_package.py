@@ -44,3 +44,23 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
                     "256", "--out", "run"], cwd=work, env=env)
     assert "trained 1 epochs" in trained.stdout and (work / "run" / "generator.keras").exists()
     assert (work / "run" / "losses.json").exists()
+
+
+def test_tensorflow_retracing_notices_stay_off_a_report():
+    import logging
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    log = logging.getLogger("tensorflow")
+    keep = Keep()
+    log.addHandler(keep)
+    try:
+        log.warning("5 out of the last 5 calls to <function f> triggered tf.function retracing.")
+        log.warning("something a user should see")
+    finally:
+        log.removeHandler(keep)
+    assert records == ["something a user should see"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 
 import imageio.v2 as imageio
 import matplotlib.pyplot
@@ -269,3 +270,20 @@ def test_keep_packs_a_finished_run_to_show_without_its_resume_state(tiny_run, tm
     assert titles == ["epoch 1", "epoch 3", "final (epoch 3)"]
     with pytest.raises(ConfigError, match="no finished run"):
         runs.keep(tmp_path / "empty", tmp_path / "nowhere")
+
+
+def test_time_budget_reads_the_logged_training_seconds_as_a_resumed_call_does():
+    """Both decisions, to stop within a call and to train at all when called again, read the
+    same record: the epochs' training seconds that LossLog keeps (checkpoints and frames
+    between epochs do not count). Counting the wall clock in one and the record in the other
+    stopped a run short of its budget, then trained it again on the next call."""
+    log = types.SimpleNamespace(history={"seconds": [3.0, 3.0]})
+    budget = callbacks.TimeBudget(10.0, log=log)
+    budget.set_model(types.SimpleNamespace(stop_training=False))
+    budget.on_epoch_end(1)  # 6 s spent, the slowest epoch 3 s: 9 <= 10, go on
+    assert not budget.model.stop_training
+    log.history["seconds"].append(3.0)
+    budget.on_epoch_end(2)  # 9 + 3 > 10: stop after this epoch, whatever the wall clock says
+    assert budget.model.stop_training and budget.stopped_at == 3
+    again = callbacks.TimeBudget(10.0, spent=sum(log.history["seconds"]), slowest=3.0)
+    assert again.exhausted()  # what the next call sees: nothing more to train
