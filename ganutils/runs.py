@@ -266,9 +266,9 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     state (a report's long run, committed beside the report, so every byte stays in the
     repository's history): the generator in `dtype` (`checkpoint.recast`), the history with
     the per-batch losses of the last `batch_epochs` epochs, the settings, the final grid, an
-    epoch GIF of at most `gif_frames` frames (fewer if a report could not show it whole), and for each snapshot the images its strip shows
-    (`report.snapshot_grids`) instead of a generator file. `train` then loads `dest` as it
-    is (`_kept`)."""
+    epoch GIF as a report shows it (at most `gif_frames` frames), and for each snapshot the
+    images its strip shows (`report.snapshot_grids`) instead of a generator file. `train`
+    then loads `dest` as it is (`_kept`)."""
     import shutil
 
     src, dest = Path(out_dir), Path(dest)
@@ -283,8 +283,8 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     recent = [e > last - batch_epochs for e in b["epoch"]]
     history["batches"] = {k: [x for x, ok in zip(v, recent) if ok] for k, v in b.items()}
     write_json(dest / "losses.json", history)
-    gif = frames_to_gif(src / "frames", dest / "training.gif", max_frames=gif_frames)
-    gif.write_bytes(thinned(gif, gif_frames, REPORT_BYTES))  # as the report shows it
+    animation = frames_to_gif(src / "frames", dest / "training.gif", max_frames=gif_frames)
+    animation.write_bytes(thinned(animation, gif_frames, REPORT_BYTES))
     config = {**json.loads((src / "config.json").read_text()), "out_dir": str(dest)}
     write_json(dest / "config.json", config)
     checkpoint.save_generator(keras.saving.load_model(src / "generator.keras"),

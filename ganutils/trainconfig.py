@@ -177,8 +177,8 @@ CONFIGS = {
                                  out_dir="runs/cifar_cat_dog"),
     "cifar10": TrainConfig("cifar10", "dcgan32", epochs=20, out_dir="runs/cifar10"),
     "cifar10_maxpool": TrainConfig("cifar10", "maxpool32", epochs=20, out_dir="runs/cifar10_maxpool"),
-    # The writeup's 819 Pokemon with what made them work here (notebook 06): DiffAugment and
-    # a generator that resizes instead of transposing.
+    # The writeup's 819 Pokemon with what did best in notebook 06: DiffAugment and a
+    # generator that resizes instead of transposing.
     "pokemon": TrainConfig("pokemon", "dcgan64_resize", epochs=200, augment="diffaugment",
                            out_dir="runs/pokemon"),
 }
