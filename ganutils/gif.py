@@ -72,7 +72,7 @@ def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
 
     data = base64.b64encode(thinned(path, max_frames, max_bytes)).decode("ascii")
     return HTML(f'<img src="data:image/gif;base64,{data}" alt="{Path(path).name}: samples '
-                'from fixed noise after each epoch"/>')
+                'from fixed noise as training went on, the epoch above each frame"/>')
 
 
 def thinned(path, max_frames: int = 12, max_bytes: int = 1_500_000) -> bytes:
