@@ -40,6 +40,15 @@ def trained(run) -> str:
     return line + (f"; on {' and '.join(devices)}" if devices else "")
 
 
+def real_grid(images, n: int = 64, seed: int = 0, path=None):
+    """A random `n` of the training images (uint8), as the first grid a notebook shows. Not
+    the first `n`: the course's copies store CIFAR-10 class by class, so those would all be
+    airplanes (or, of cats and dogs, all cats)."""
+    pick = np.sort(np.random.default_rng(seed).choice(len(images), min(n, len(images)), replace=False))
+    return plots.show_grid((np.asarray(images)[pick] - 127.5) / 127.5, cols=16, path=path, scale=0.6,
+                           title=f"real training images: a random {len(pick)} of {len(images):,}")
+
+
 def snapshot_grids(run, path=None):
     """The generator snapshots and the final generator side by side, on the same fixed noise
     (and labels), so the panels show one set of samples changing over training (the final

@@ -158,3 +158,15 @@ def test_nearest_neighbours_tell_copies_from_new_images(monkeypatch, mnist_array
     assert "ratio" in neighbours.describe(found)
     fig = neighbours.figure(found, rows=3, k=2)
     assert len(fig.axes) == 2
+
+
+def test_the_real_grid_samples_the_whole_set_not_its_first_class(monkeypatch):
+    shown = {}
+    monkeypatch.setattr(plots, "show_grid", lambda x, **k: shown.update(x=x, **k))
+    images = np.repeat(np.arange(10, dtype=np.uint8)[:, None, None, None] * 25, 100, axis=0)
+    images = np.broadcast_to(images, (1000, 4, 4, 3))  # stored class by class, as CIFAR-10 is here
+    report.real_grid(images, n=64, seed=0)
+    assert shown["x"].shape == (64, 4, 4, 3) and shown["x"].min() >= -1 and shown["x"].max() <= 1
+    assert len(np.unique(shown["x"][:, 0, 0, 0])) >= 8  # most of the ten classes, not one
+    report.real_grid(images[:20], n=64)
+    assert len(shown["x"]) == 20
