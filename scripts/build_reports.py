@@ -48,7 +48,7 @@ REPORTS = {
     "06_pokemon": {"epochs": 3000, "time_budget": 900, "precision": "mixed_bfloat16",
                    "quality_every": 25, "long_dir": "reports/06_pokemon/long"},
     # A pass over all 50,000 images takes ~13 minutes per variant on this CPU: epochs of 50
-    # batches (6,400 images) instead, KID every second one (about a minute apart).
+    # batches (6,400 images) instead, KID every second one (about 40 seconds apart).
     "08_cifar10": {"epochs": 1000, "time_budget": 600, "steps_per_epoch": 50, "quality_every": 2,
                    "precision": "mixed_bfloat16", "long_dir": "reports/08_cifar10/long"},
 }
