@@ -56,9 +56,8 @@ def long_run(configs: dict, variant, out_dir, seconds=None, **changes):
 def curves(trained: dict, out_dir) -> None:
     """Each variant's per-epoch losses and KID, and its last epoch's per-batch losses."""
     for key, run in trained.items():
-        plots.loss_curves(run.history, path=Path(out_dir) / f"losses_{key}.png")
-        plots.batch_losses(run.history, path=Path(out_dir) / f"batch_losses_{key}.png")
-        plt.gcf().suptitle(key, y=1.02)
+        plots.loss_curves(run.history, path=Path(out_dir) / f"losses_{key}.png", title=key)
+        plots.batch_losses(run.history, path=Path(out_dir) / f"batch_losses_{key}.png", title=key)
         plt.show()
 
 

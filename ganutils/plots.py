@@ -103,12 +103,13 @@ def grids_side_by_side(panels: dict, cols: int = 6, rows: int | None = None, pat
     return _finish(fig, path)
 
 
-def loss_curves(history: dict, zoom: tuple | None = None, path=None):
+def loss_curves(history: dict, zoom: tuple | None = None, path=None, title: str = ""):
     """Per-epoch mean losses of D and G over the whole run, a zoomed window beside it, and
     KID per epoch when the run measured it.
 
     `zoom=(first, last)` picks epochs for the right panel; by default the last quarter,
-    where the writeups' plots showed the losses settling.
+    where the writeups' plots showed the losses settling. `title` names the run above all
+    panels, for a page that shows several runs' curves.
     """
     import matplotlib.pyplot as plt
 
@@ -126,19 +127,21 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None):
         ax.set(xlabel="epoch", ylabel="KID", title="sample quality (KID, lower is better)")
         ax.set_yscale("log" if min(k for _, k in kid) > 0 else "linear")
         ax.grid(alpha=0.3)
-    for ax, (title, keep) in zip(axes[0], panels):
+    for ax, (panel, keep) in zip(axes[0], panels):
         for key, colour in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):
             ax.plot(epochs[keep], np.asarray(history[key])[keep], ".-", color=colour,
                     label=f"{key[0].upper()} loss")
-        ax.set(xlabel="epoch", ylabel="mean loss", title=title)
+        ax.set(xlabel="epoch", ylabel="mean loss", title=panel)
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
+    if title:
+        fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
     return _finish(fig, path)
 
 
-def batch_losses(history: dict, epoch: int | None = None, path=None):
+def batch_losses(history: dict, epoch: int | None = None, path=None, title: str = ""):
     """Loss of every batch in one epoch (the last by default), as "GANs-Pokemons-NaturalImages" plotted them:
     the batch-to-batch see-saw between D and G that epoch means hide."""
     import matplotlib.pyplot as plt
@@ -149,7 +152,7 @@ def batch_losses(history: dict, epoch: int | None = None, path=None):
     fig, ax = plt.subplots(figsize=(8, 3.2))
     ax.plot(b["step"][keep], b["d_loss"][keep], lw=1, label="D loss")
     ax.plot(b["step"][keep], b["g_loss"][keep], lw=1, label="G loss")
-    ax.set(xlabel="batch", ylabel="loss", title=f"per-batch losses, epoch {epoch}")
+    ax.set(xlabel="batch", ylabel="loss", title=f"{title + ': ' if title else ''}per-batch losses, epoch {epoch}")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -93,6 +93,17 @@ def test_grid_rows_carry_their_labels(tmp_path):
         plots.show_grid(images, cols=10, row_labels=["a", "b", "c"])
 
 
+def test_a_comparison_names_the_variant_above_each_of_its_curve_figures(tmp_path):
+    history = {"epochs": [1, 2, 3, 4], "d_loss": [1.4, 1.3, 1.2, 1.2], "g_loss": [0.8, 0.9, 1.0, 1.0],
+               "kid": [None, 0.5, None, 0.3],
+               "batches": {"epoch": [4, 4], "step": [0, 1], "d_loss": [1.2, 1.1], "g_loss": [1.0, 0.9]}}
+    fig = plots.loss_curves(history, title="plain")
+    assert fig.get_suptitle() == "plain" and len(fig.axes) == 3  # whole run, zoom, KID
+    fig = plots.batch_losses(history, title="plain")
+    assert fig.axes[0].get_title() == "plain: per-batch losses, epoch 4"
+    assert plots.loss_curves(history).get_suptitle() == ""  # one run alone needs no name
+
+
 def test_real_or_generated_hides_samples_among_photos_and_gives_the_answer(tiny_run, monkeypatch):
     shown = {}
     monkeypatch.setattr(plots, "show_grid", lambda images, **kw: shown.update(images=images, **kw))
