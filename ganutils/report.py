@@ -88,7 +88,9 @@ def real_or_generated(generator, real, n: int = 12, cols: int = 6, seed: int = 0
     real images has."""
     if not 0 < n <= len(real):
         raise ValueError(f"n must be between 1 and the {len(real)} real images given, got {n}")
-    rng = np.random.default_rng(seed)
+    # The real set's size joins the seed: each notebook's grid gets its own layout, so an
+    # answer remembered from one notebook does not give the next one away.
+    rng = np.random.default_rng([seed, len(real)])
     fake = sampling.sample(generator, n, seed=seed)[0]
     photos = (real[rng.choice(len(real), n, replace=False)].astype("float32") - 127.5) / 127.5
     order = rng.permutation(2 * n)

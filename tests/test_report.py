@@ -115,6 +115,8 @@ def test_real_or_generated_hides_samples_among_photos_and_gives_the_answer(tiny_
     black = ["R" if np.all(img == -1.0) else "G" for img in shown["images"]]
     assert list(marks) == black and sorted(marks) == ["G"] * 6 + ["R"] * 6
     assert marks != "G" * 6 + "R" * 6  # shuffled
+    other = report.real_or_generated(tiny_run.generator, real[:29], n=6, cols=4)
+    assert other != answer  # another notebook's real set: another layout
     with pytest.raises(ValueError, match="between 1 and the 30"):
         report.real_or_generated(tiny_run.generator, real, n=31)
 
