@@ -152,7 +152,8 @@ def batch_losses(history: dict, epoch: int | None = None, path=None, title: str 
     fig, ax = plt.subplots(figsize=(8, 3.2))
     ax.plot(b["step"][keep], b["d_loss"][keep], lw=1, label="D loss")
     ax.plot(b["step"][keep], b["g_loss"][keep], lw=1, label="G loss")
-    ax.set(xlabel="batch", ylabel="loss", title=f"{title + ': ' if title else ''}per-batch losses, epoch {epoch}")
+    heading = f"per-batch losses, epoch {epoch}"
+    ax.set(xlabel="batch", ylabel="loss", title=f"{title}: {heading}" if title else heading)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
