@@ -103,6 +103,20 @@ def grids_side_by_side(panels: dict, cols: int = 6, rows: int | None = None, pat
     return _finish(fig, path)
 
 
+def log_scale(ax) -> None:
+    """A logarithmic y axis labelled in plain numbers (2, 0.3), where matplotlib's default
+    writes 2×10⁰ and 3×10⁻¹: KID curves span one or two decades, read at a glance."""
+    from matplotlib import ticker
+
+    class Plain(ticker.LogFormatter):  # its choice of which ticks to label, in "%g"
+        def __call__(self, x, pos=None):
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+
+
 def loss_curves(history: dict, zoom: tuple | None = None, path=None, title: str = ""):
     """Per-epoch mean losses of D and G over the whole run, a zoomed window beside it, and
     KID per epoch when the run measured it.
@@ -125,7 +139,8 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None, title: str 
         ax = axes[0][-1]
         ax.plot(*zip(*kid), ".-", color="tab:green")
         ax.set(xlabel="epoch", ylabel="KID", title="sample quality (KID, lower is better)")
-        ax.set_yscale("log" if min(k for _, k in kid) > 0 else "linear")
+        if min(k for _, k in kid) > 0:
+            log_scale(ax)
         ax.grid(alpha=0.3)
     for ax, (panel, keep) in zip(axes[0], panels):
         for key, colour in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):

@@ -186,8 +186,9 @@ def kid_against_minutes(runs: dict, path=None, thresholds=None):
         ax.axhline(level, color="grey", linestyle="--", linewidth=0.8)
         ax.annotate(label, (0, level), xycoords=("axes fraction", "data"), fontsize=7,
                     color="grey", va="bottom")
-    ax.set(xlabel="training minutes", ylabel="KID (lower is better)", yscale="log",
+    ax.set(xlabel="training minutes", ylabel="KID (lower is better)",
            title="quality against training time")
+    plots.log_scale(ax)
     ax.legend()
     ax.grid(alpha=0.3)
     return plots._finish(fig, path)

@@ -104,6 +104,15 @@ def test_a_comparison_names_the_variant_above_each_of_its_curve_figures(tmp_path
     assert plots.loss_curves(history).get_suptitle() == ""  # one run alone needs no name
 
 
+def test_kid_axes_are_labelled_in_plain_numbers():
+    history = {"epochs": [1, 2, 3, 4], "d_loss": [1.4] * 4, "g_loss": [0.8] * 4,
+               "kid": [0.65, 0.4, 0.16, 0.031]}
+    fig = plots.loss_curves(history)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[-1].get_yticklabels(which="both") if t.get_text()]
+    assert "0.1" in labels and all("10^" not in t and "e-" not in t and "times" not in t for t in labels)
+
+
 def test_real_or_generated_hides_samples_among_photos_and_gives_the_answer(tiny_run, monkeypatch):
     shown = {}
     monkeypatch.setattr(plots, "show_grid", lambda images, **kw: shown.update(images=images, **kw))
