@@ -111,16 +111,21 @@ def measure(trained: dict, n: int, out_dir, baseline=None) -> dict:
 
 
 def table(combined: dict) -> str:
-    """The comparison as one Markdown table: variant, epochs, minutes, FID, KID ± std and
-    what the classifier makes of the samples, with the real-data floor as the last row."""
-    rows = ["| variant | epochs | minutes | FID | KID ± std | classifier's verdicts |",
-            "| --- | --- | --- | --- | --- | --- |"]
-    for key, m in combined["models"].items():
-        rows.append(f"| {key} | {m['epochs']} | {m['train_minutes']:.1f} | {m['fid']:.2f} | "
-                    f"{m['kid']:.3f} ± {m['kid_std']:.3f} | {_verdicts(m)} |")
+    """The comparison as one Markdown table: variant, epochs, minutes, FID, KID ± std, colour
+    saturation (colour data) and what the classifier makes of the samples, with the
+    real-data floor as the last row."""
     floor = combined["floor"]
+    colour = "saturation" in floor
+    rows = ["| variant | epochs | minutes | FID | KID ± std |" + (" saturation |" if colour else "")
+            + " classifier's verdicts |",
+            "| --- | --- | --- | --- | --- |" + (" --- |" if colour else "") + " --- |"]
+    for key, m in combined["models"].items():
+        sat = f" {m['saturation']:.2f} |" if colour else ""
+        rows.append(f"| {key} | {m['epochs']} | {m['train_minutes']:.1f} | {m['fid']:.2f} | "
+                    f"{m['kid']:.3f} ± {m['kid_std']:.3f} |{sat} {_verdicts(m)} |")
+    sat = f" {floor['saturation']:.2f} |" if colour else ""
     rows.append(f"| real held-out images ({floor['n_real']:,}) | | | {floor['fid']:.2f} | "
-                f"{floor['kid']:.3f} ± {floor['kid_std']:.3f} | |")
+                f"{floor['kid']:.3f} ± {floor['kid_std']:.3f} |{sat} |")
     return "\n".join(rows)
 
 

@@ -140,6 +140,9 @@ def describe(m: dict, class_names=None) -> str:
         lines.append(f"classes with at least 5% of samples: {m['classes_at_least_5pct']} of "
                      f"{len(share)}; smallest share {names[share.index(min(share))]} {min(share):.1%}")
         lines.append("share of samples per class: " + ", ".join(f"{c} {a:.1%}" for c, a in zip(names, share)))
+    if "saturation" in m:
+        lines.append(f"colour saturation {m['saturation']:.2f} (real images "
+                     f"{m['floor']['saturation']:.2f})")
     lines.append(f"{m['epochs']} epochs in {m['train_minutes']:.1f} min on {m['device']}")
     return "\n".join(lines)
 

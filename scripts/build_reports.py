@@ -244,6 +244,10 @@ def targets() -> str:
                              f"the plain run's | {mm[key]:.3g} / {plain[key]:.3g} = {r:.2f} | "
                              f"{mark(r <= limit if limit < 1 else r < limit)} |")
         best = m["models"][m["better"]]
+        if name == "04_cifar_dog" and "saturation" in best:
+            s, real = best["saturation"], best["floor"]["saturation"]
+            lines.append(f"| 04: colour saturation within 20% of the real dogs' ({m['better']}) | "
+                         f"{s:.2f} against {real:.2f} | {mark(abs(s - real) <= .2 * real)} |")
         if name == "05_cifar_cat_dog":
             from ganutils.data import CIFAR10_CLASSES
 

@@ -111,3 +111,13 @@ def test_evaluate_refuses_a_conditional_generator_on_unlabelled_data(tmp_path, m
                      quality_every=0, verbose=0)
     with pytest.raises(ConfigError, match="conditional but dataset 'pokemon' has no labels"):
         evaluation.evaluate(run.generator, "pokemon", n=10)
+
+
+def test_saturation_is_zero_for_greys_one_for_pure_hues_and_falls_as_colours_wash_out():
+    grey = np.full((2, 4, 4, 3), 0.3, np.float32)
+    red = -np.ones((2, 4, 4, 3), np.float32)
+    red[..., 0] = 1
+    washed = 0.5 * red + 0.5 * grey
+    assert evaluation.saturation(grey) == 0
+    assert evaluation.saturation(red) == pytest.approx(1)
+    assert 0 < evaluation.saturation(washed) < evaluation.saturation(red)

@@ -156,11 +156,31 @@ def test_comparison_table_and_augmentation_effect(capsys):
     assert "gap is smaller" in capsys.readouterr().out
 
 
+def test_comparison_table_of_colour_runs_has_a_saturation_column():
+    dog = [0, 0, 0, .2, 0, .7, 0, 0, .1, 0]
+    models = {"plain": {**_m(30.0, 2.5, 0.1, dog, ["dog"]), "saturation": 0.18},
+              "diffaugment": {**_m(17.3, 1.6, 0.1, dog, ["dog"]), "saturation": 0.22}}
+    combined = {"models": models, **models["diffaugment"]}
+    combined["floor"] = {**combined["floor"], "saturation": 0.28}
+    lines = compare.table(combined).splitlines()
+    assert lines[0].count("|") == lines[1].count("|") == lines[-1].count("|") == 8
+    assert "| diffaugment | 10 | 15.0 | 17.30 | 1.600 ± 0.100 | 0.22 | dog 70%" in lines[3]
+    assert lines[-1].endswith("| 0.28 | |")
+
+
 def test_class_verdicts_for_a_class_subset():
     names = [f"c{i}" for i in range(10)]
     line = report.class_verdicts([.1, 0, 0, .2, 0, .6, 0, 0, .1, 0], names, ["c5"])
     assert line == ("classifier calls the samples: c5 60.0%; the most common other class c3 "
                     "20.0%; all other classes 40.0%")
+
+
+def test_description_gives_colour_saturation_beside_the_real_images():
+    names = [f"c{i}" for i in range(10)]
+    m = {**_m(8.3, 0.8, 0.1, [0, 0, 0, .2, 0, .8, 0, 0, 0, 0], ["c5"]), "device": "CPU"}
+    assert "saturation" not in report.describe(m, names)  # greyscale data: none measured
+    m["saturation"], m["floor"]["saturation"] = 0.21, 0.28
+    assert "colour saturation 0.21 (real images 0.28)" in report.describe(m, names)
 
 
 class _Stub:
