@@ -153,8 +153,8 @@ def class_verdicts(share, names, classes) -> str:
     picked = {c: share[names.index(c)] for c in classes}
     others = sorted(((s, n) for n, s in zip(names, share) if n not in picked), reverse=True)
     return ("classifier calls the samples: " + ", ".join(f"{c} {s:.1%}" for c, s in picked.items())
-            + f"; the most common other class {others[0][1]} {others[0][0]:.1%}; "
-            f"all other classes {1 - sum(picked.values()):.1%}")
+            + f"; all other classes together {1 - sum(picked.values()):.1%}, the most common "
+            f"of them {others[0][1]} {others[0][0]:.1%}")
 
 
 def summary(run) -> str:

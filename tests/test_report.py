@@ -171,8 +171,8 @@ def test_comparison_table_of_colour_runs_has_a_saturation_column():
 def test_class_verdicts_for_a_class_subset():
     names = [f"c{i}" for i in range(10)]
     line = report.class_verdicts([.1, 0, 0, .2, 0, .6, 0, 0, .1, 0], names, ["c5"])
-    assert line == ("classifier calls the samples: c5 60.0%; the most common other class c3 "
-                    "20.0%; all other classes 40.0%")
+    assert line == ("classifier calls the samples: c5 60.0%; all other classes together 40.0%, "
+                    "the most common of them c3 20.0%")
 
 
 def test_description_gives_colour_saturation_beside_the_real_images():
