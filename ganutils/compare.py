@@ -137,7 +137,10 @@ def _verdicts(m: dict) -> str:
         picked = {c: share[names.index(c)] for c in m["classes"]}
         return (", ".join(f"{c} {s:.0%}" for c, s in picked.items())
                 + f"; other {1 - sum(picked.values()):.0%}")
-    return f"{m['classes_at_least_5pct']} of {len(share)} classes at 5% or more"
+    spread = f"{m['classes_at_least_5pct']} of {len(share)} classes at 5% or more"
+    if "label_accuracy" in m:  # a conditional generator: does it draw the class asked for?
+        spread += f"; the class asked for in {m['label_accuracy']:.0%}"
+    return spread
 
 
 def augmentation_effect(combined: dict) -> None:

@@ -67,6 +67,7 @@ def transpose_by_phases(inputs, kernel, strides):
                        (-1, height * strides[0], width * strides[1], kernel.shape[-1]))
 
 
+@keras.saving.register_keras_serializable(package="ganutils")
 class PhaseConv2DTranspose(layers.Conv2DTranspose):
     """Keras's `Conv2DTranspose` (same arguments, weights and outputs), computed by output
     phases where that is faster (see the module's docstring): under XLA on TensorFlow, for 'same' padding without dilation or output padding, channels last, a
@@ -94,6 +95,7 @@ class PhaseConv2DTranspose(layers.Conv2DTranspose):
         return self.activation(outputs) if self.activation is not None else outputs
 
 
+@keras.saving.register_keras_serializable(package="ganutils")
 class PhaseConv2D(layers.Conv2D):
     """Keras's `Conv2D` (same arguments, weights and outputs) whose input gradient, for a
     strided 'same' convolution under XLA on TensorFlow, is computed by phases

@@ -40,6 +40,7 @@ def normal(shape, seed: keras.random.SeedGenerator):
     return tf.random.stateless_normal(shape, seed=state, alg="threefry")
 
 
+@keras.saving.register_keras_serializable(package="ganutils")
 class TiledMaxPooling2D(layers.MaxPooling2D):
     """Keras's `MaxPooling2D` (same arguments and outputs); under XLA, windows that tile the
     image (stride = pool size, sizes divisible) are pooled as a reshape and a maximum, whose

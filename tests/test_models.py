@@ -45,6 +45,20 @@ def test_seed_003_variant_has_latent_200_and_max_pooling():
     assert sum("max_pooling" in l.name for l in d.layers) == 3
 
 
+def test_cgan32_listens_to_the_label_in_both_networks():
+    """The generator draws a different image for another class from the same noise, and the
+    projection discriminator scores the same image differently under another label."""
+    g, d = models.get("cgan32").build()
+    z = np.repeat(np.random.default_rng(0).standard_normal((1, 200)).astype("float32"), 2, 0)
+    labels = np.array([[3], [7]], "int32")
+    images = np.asarray(g([z, labels]))
+    assert np.abs(images[0] - images[1]).max() > 1e-4
+    same = np.repeat(images[:1], 2, 0)
+    logits = np.asarray(d([same, labels]))
+    assert abs(logits[0, 0] - logits[1, 0]) > 1e-6
+    assert "projection" in [layer.name for layer in d.layers]
+
+
 def test_unknown_model_lists_valid_ones():
     with pytest.raises(ConfigError, match="mlp, dcgan_upsample"):
         models.get("stylegan")

@@ -168,6 +168,15 @@ def test_comparison_table_of_colour_runs_has_a_saturation_column():
     assert lines[-1].endswith("| 0.28 | |")
 
 
+def test_comparison_table_says_how_often_a_conditional_generator_draws_the_asked_class():
+    share = [.1] * 10
+    models = {"maxpool32_diffaugment": _m(40.0, 1.5, 0.1, share),
+              "cgan32_diffaugment": {**_m(30.0, 1.2, 0.1, share), "label_accuracy": 0.43}}
+    lines = compare.table({"models": models, **models["cgan32_diffaugment"]}).splitlines()
+    assert lines[2].endswith("| 10 of 10 classes at 5% or more |")
+    assert lines[3].endswith("| 10 of 10 classes at 5% or more; the class asked for in 43% |")
+
+
 def test_class_verdicts_for_a_class_subset():
     names = [f"c{i}" for i in range(10)]
     line = report.class_verdicts([.1, 0, 0, .2, 0, .6, 0, 0, .1, 0], names, ["c5"])

@@ -153,6 +153,17 @@ def test_accelerated_networks_compute_the_same_and_save_as_plain_keras(tmp_path,
     assert all(type(layer).__module__.startswith("keras") for layer in loaded.layers)
 
 
+def test_a_nested_accelerated_generator_can_be_copied_for_its_weight_average():
+    """The conditional generators hold their body as a nested model; the weight average is
+    a clone, which rebuilds that body from its configuration: the swapped-in layers must be
+    found by name (they are registered with Keras), or an XLA run with `ema` cannot start."""
+    generator = speedups.accelerated(models.get("cgan32").build()[0])
+    body = generator.layers[-1]
+    assert any(type(layer).__module__.startswith("ganutils") for layer in body.layers)
+    copy = keras.models.clone_model(generator)
+    assert [type(l) for l in copy.layers[-1].layers] == [type(l) for l in body.layers]
+
+
 def test_noise_under_xla_is_standard_normal_and_fresh_each_step():
     seed = keras.random.SeedGenerator(3)
     draw = tf.function(lambda: xla.normal((50_000, 4), seed), jit_compile=True)
