@@ -128,9 +128,8 @@ def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="
         result["saturation"] = saturation(images)
         result["floor"]["saturation"] = saturation(held_out)
     if predicted is not None:
-        if labels is None:
-            result.update(coverage(predicted))
-        else:
+        result.update(coverage(predicted))  # conditional too: are the classes asked for drawn?
+        if labels is not None:
             per = [float((predicted[labels == c] == c).mean()) for c in range(10)]
             result["label_accuracy"] = float((predicted == labels).mean())
             result["label_accuracy_per_class"] = [round(a, 4) for a in per]

@@ -93,6 +93,9 @@ def test_conditional_generator_gets_label_accuracy(tmp_path, mnist_arrays):
     assert "kid" not in run.history  # quality_every=0 switches measurement off
     r = evaluation.evaluate(run.generator, "mnist", n=200)
     assert 0 <= r["label_accuracy"] <= 1 and len(r["label_accuracy_per_class"]) == 10
+    # and what the samples look like, asked or not: the comparison table reads it
+    assert len(r["class_share"]) == 10 and abs(sum(r["class_share"]) - 1) < 1e-6
+    assert 0 <= r["classes_at_least_5pct"] <= 10
 
 
 @needs_pokemon
