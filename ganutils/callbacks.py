@@ -20,15 +20,18 @@ from .errors import TrainingDiverged
 from .files import atomic_path, write_json
 
 
-def fixed_inputs(gan, n: int = 100, seed: int = 0, num_classes: int = 10):
+def fixed_inputs(gan, n: int = 100, seed: int = 0, num_classes: int | None = None):
     """The noise (and labels) every frame is drawn from: fixed, so frames are comparable.
 
-    For a conditional GAN the labels are 0,0,...,1,1,...: in a 10-wide grid each row holds
-    one class.
+    For a conditional GAN the labels are 0,0,...,1,1,... over the classes its generator
+    knows: with ten classes, each row of a 10-wide grid holds one class.
     """
+    from .sampling import num_classes as known
+
     noise = np.random.default_rng(seed).standard_normal((n, gan.latent_dim)).astype("float32")
     if not getattr(gan, "conditional", False):
         return noise
+    num_classes = num_classes or known(gan.generator)
     labels = np.repeat(np.arange(num_classes), int(math.ceil(n / num_classes)))[:n]
     return [noise, labels.reshape(-1, 1).astype("int32")]
 

@@ -49,6 +49,14 @@ def get(name: str) -> DatasetSpec:
     return DATASETS[name]
 
 
+def class_labels(dataset: str, classes=None) -> list:
+    """The dataset's labels of `classes` (names, in the order given; all classes if None).
+    A conditional model trained on some classes knows them as 0, 1, ... in this order: its
+    label i is the dataset's label `class_labels(dataset, classes)[i]`."""
+    names = [str(c) for c in get(dataset).classes]
+    return list(range(len(names))) if classes is None else [names.index(str(c)) for c in classes]
+
+
 def to_tanh_range(images):
     """uint8 pixels (0-255) as float32 in [-1, 1], the range a tanh generator emits: the one
     conversion every loader, metric and plot uses."""

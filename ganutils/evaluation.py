@@ -113,6 +113,10 @@ def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="
     if sampling.num_classes(generator) is not None and not datasets.get(dataset).labelled:
         raise ConfigError(f"this generator is conditional but dataset {dataset!r} has no labels: "
                           "evaluate it on the labelled dataset it was trained on")
+    known, trained = sampling.num_classes(generator), datasets.class_labels(dataset, classes)
+    if known is not None and known != len(trained):
+        raise ConfigError(f"this generator knows {known} classes but {len(trained)} were given: "
+                          "pass classes=[...], the classes it was trained on, in their order")
     space = FeatureSpace(dataset, extractor)
     side = int(generator.outputs[0].shape[1])
     reference, held_out = real_sets(dataset, n, seed, path, size=side, classes=classes)
@@ -129,8 +133,10 @@ def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="
         result["floor"]["saturation"] = saturation(held_out)
     if predicted is not None:
         result.update(coverage(predicted))  # conditional too: are the classes asked for drawn?
-        if labels is not None:
-            per = [float((predicted[labels == c] == c).mean()) for c in range(10)]
-            result["label_accuracy"] = float((predicted == labels).mean())
+        if labels is not None:  # the dataset's label of each class asked for
+            asked = np.asarray(datasets.class_labels(dataset, classes))[labels]
+            per = [float((predicted[asked == c] == c).mean())
+                   for c in datasets.class_labels(dataset, classes)]
+            result["label_accuracy"] = float((predicted == asked).mean())
             result["label_accuracy_per_class"] = [round(a, 4) for a in per]
     return result

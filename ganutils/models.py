@@ -292,10 +292,14 @@ class ModelSpec:
     source: str  # the writeup it follows (a key of WRITEUPS)
     batch_size: int
 
-    def build(self, latent_dim=None, image_shape=None):
-        """(generator, discriminator) built for this pair's (or the given) shapes."""
+    def build(self, latent_dim=None, image_shape=None, num_classes=10):
+        """(generator, discriminator) built for this pair's (or the given) shapes; a
+        conditional pair for `num_classes` labels."""
         latent_dim = latent_dim if latent_dim is not None else self.latent_dim
         image_shape = tuple(image_shape or self.image_shape)
+        if self.conditional:
+            return (self.generator(latent_dim, image_shape, num_classes),
+                    self.discriminator(image_shape, num_classes))
         return self.generator(latent_dim, image_shape), self.discriminator(image_shape)
 
 

@@ -64,18 +64,18 @@ def snapshot_grids(run, path=None):
         panels[int(kept.stem.rsplit("_", 1)[1])] = runs.kept_snapshot(kept)
     panels = {f"epoch {e}": panels[e] for e in sorted(panels)}
     panels[f"final (epoch {run.epochs_done})"] = run.generator(inputs, training=False)
-    if run.gan.conditional:  # one class a row: the first 5 of each class's 10 fixed inputs
-        panels = {k: _by_class(v) for k, v in panels.items()}
-        names = datasets.get(run.config.dataset).classes
-        plots.grids_side_by_side(panels, cols=5, rows=10, path=path, row_labels=names)
+    if run.gan.conditional:  # one class a row: the first 5 of each class's fixed inputs
+        names = run.config.classes or datasets.get(run.config.dataset).classes
+        panels = {k: _by_class(v, classes=len(names)) for k, v in panels.items()}
+        plots.grids_side_by_side(panels, cols=5, rows=len(names), path=path, row_labels=names)
     else:
         plots.grids_side_by_side(panels, path=path)
     plt.show()
 
 
 def _by_class(images, per_class: int = 5, classes: int = 10):
-    """From 100 images drawn for labels 0,0,...,1,1,... (10 each), the first `per_class` of
-    each label, in rows."""
+    """From images drawn for labels 0,0,...,1,1,... (as many of each), the first
+    `per_class` of each label, in rows."""
     images = np.asarray(images)
     return images.reshape(classes, -1, *images.shape[1:])[:, :per_class].reshape(-1, *images.shape[1:])
 
@@ -129,10 +129,10 @@ def describe(m: dict, class_names=None) -> str:
              f"KID {m['kid']:.4f} ± {m['kid_std']:.4f}  (real floor {m['floor']['kid']:.4f})"]
     names = class_names or [str(i) for i in range(10)]
     if "label_accuracy" in m:
-        per = m["label_accuracy_per_class"]
+        per, asked = m["label_accuracy_per_class"], m.get("classes") or names
         lines.append(f"label accuracy {m['label_accuracy']:.1%}; worst class "
-                     f"{names[per.index(min(per))]} {min(per):.1%}")
-        lines.append("per class: " + ", ".join(f"{c} {a:.1%}" for c, a in zip(names, per)))
+                     f"{asked[per.index(min(per))]} {min(per):.1%}")
+        lines.append("per class: " + ", ".join(f"{c} {a:.1%}" for c, a in zip(asked, per)))
     if "class_share" in m and m.get("classes"):  # a class subset: what the samples look like
         lines.append(class_verdicts(m["class_share"], names, m["classes"]))
     elif "class_share" in m:

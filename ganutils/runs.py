@@ -76,7 +76,7 @@ def build_gan(config: TrainConfig) -> GAN:
     xla_on = resolve_jit(c)
     keras.utils.set_random_seed(c.seed)
     with _dtype_policy(c.precision):
-        generator, discriminator = spec.build(c.latent_dim)
+        generator, discriminator = spec.build(c.latent_dim, num_classes=len(c.labels))
         if c.spectral_norm:
             discriminator = models.spectral_normalized(discriminator)
         if xla_on and _tensorflow_on_cpu():  # a speed trick for XLA on CPUs, never saved
@@ -134,7 +134,7 @@ def step_seconds(c: TrainConfig, seconds: float = 1.0, rounds: int = 3) -> dict:
     spec = models.get(c.model)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (2 * c.batch_size, *spec.image_shape), dtype=np.uint8)
-    labels = np.arange(len(images)) % 10 if spec.conditional else None
+    labels = np.arange(len(images)) % len(c.labels) if spec.conditional else None
     batches = data.to_dataset(images, labels, c.batch_size, epochs=None)
     gans = {on: build_gan(dataclasses.replace(c, jit_compile=on)) for on in (True, False)}
     times = {on: [] for on in gans}
@@ -193,6 +193,8 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     spec = models.get(c.model)
     images, labels, _ = data.load_arrays(c.dataset, "train", c.classes, c.image_size,
                                          c.limit, c.data_path)
+    if spec.conditional:  # the model's labels 0, 1, ... in the order of c.classes
+        labels = np.argmax(labels[:, None] == np.array(c.labels)[None], axis=1)
     gan = build_gan(c)
     done = checkpoint.restore(gan, out / "state.weights.h5")
     write_json(out / "config.json", dataclasses.asdict(c))

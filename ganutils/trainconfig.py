@@ -57,6 +57,12 @@ class TrainConfig:
     precision: str = "float32"
     jit_compile: bool | None = None
 
+    @property
+    def labels(self) -> list:
+        """The dataset's labels this run trains on, in `classes`' order: a conditional model
+        knows them as 0, 1, ... (`datasets.class_labels`)."""
+        return datasets.class_labels(self.dataset, self.classes)
+
     def validated(self) -> "TrainConfig":
         """A copy with model defaults filled in; a ConfigError for anything a run can't use."""
         from . import models

@@ -13,6 +13,7 @@ import pytest
 
 from ganutils import data, datasets, evaluation, sampling
 from ganutils.classifiers import Classifier
+from ganutils.errors import ConfigError
 from conftest import needs_cifar, needs_fashion, needs_pokemon
 
 
@@ -96,6 +97,26 @@ def test_conditional_generator_gets_label_accuracy(tmp_path, mnist_arrays):
     # and what the samples look like, asked or not: the comparison table reads it
     assert len(r["class_share"]) == 10 and abs(sum(r["class_share"]) - 1) < 1e-6
     assert 0 <= r["classes_at_least_5pct"] <= 10
+
+
+def test_conditional_run_on_some_classes_knows_them_as_0_1_in_their_order(tmp_path, mnist_arrays):
+    """Trained on the digits 7 and 3 only, a conditional generator has two labels: 0 asks
+    for a 7, 1 for a 3; its label accuracy is checked against those digits, and evaluating
+    it as a ten-class generator is refused with the fix."""
+    from ganutils import callbacks, runs
+
+    run = runs.train(out_dir=str(tmp_path), model="cgan_mlp", classes=["7", "3"], epochs=1,
+                     limit=256, quality_every=0, verbose=0)
+    assert sampling.num_classes(run.generator) == 2
+    labels = callbacks.fixed_inputs(run.gan, 10)[1].ravel()
+    assert list(labels) == [0] * 5 + [1] * 5
+    r = evaluation.evaluate(run.generator, "mnist", n=200, classes=["7", "3"])
+    assert len(r["label_accuracy_per_class"]) == 2
+    # the share of samples the classifier reads as 7 or 3, against how often it agrees
+    share = r["class_share"]
+    assert r["label_accuracy"] <= share[7] + share[3] + 1e-6
+    with pytest.raises(ConfigError, match="knows 2 classes but 10 were given"):
+        evaluation.evaluate(run.generator, "mnist", n=200)
 
 
 @needs_pokemon
