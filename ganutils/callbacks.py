@@ -36,6 +36,25 @@ def fixed_inputs(gan, n: int = 100, seed: int = 0, num_classes: int | None = Non
     return [noise, labels.reshape(-1, 1).astype("int32")]
 
 
+def by_class(images, per_class: int = 5, classes: int = 10):
+    """From images drawn for labels 0,0,...,1,1,... (as `fixed_inputs` draws them, as many
+    of each), the first `per_class` of each label, in rows."""
+    images = np.asarray(images)
+    return images.reshape(classes, -1, *images.shape[1:])[:, :per_class].reshape(-1, *images.shape[1:])
+
+
+def snapshot_panel(gan, generator, seed: int = 0, n: int = 36):
+    """What a snapshot strip shows of `generator` (numpy, in [-1, 1]): `n` images from the
+    fixed noise, or for a conditional GAN five of each class, one class a row."""
+    if not getattr(gan, "conditional", False):
+        return keras.ops.convert_to_numpy(generator(fixed_inputs(gan, n, seed), training=False))
+    from .sampling import num_classes
+
+    k = num_classes(gan.generator)
+    images = generator(fixed_inputs(gan, 10 * k, seed), training=False)
+    return by_class(keras.ops.convert_to_numpy(images), 5, k)
+
+
 class GridFrames(keras.callbacks.Callback):
     """Save `frames/epoch_NNNN.png`, a grid generated from fixed inputs, after every epoch."""
 

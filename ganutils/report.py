@@ -55,29 +55,24 @@ def snapshot_grids(run, path=None):
     grid of all 100 is the run's `samples.png`)."""
     from . import runs
 
-    inputs = callbacks.fixed_inputs(run.gan, 100, run.config.seed)
+    def panel(generator):
+        if run.gan.conditional:  # five of each class, one class a row
+            return callbacks.snapshot_panel(run.gan, generator, run.config.seed)
+        return generator(callbacks.fixed_inputs(run.gan, 100, run.config.seed), training=False)
+
     panels = {}
     for snap in sorted((run.out_dir / "snapshots").glob("generator_epoch_*.keras")):
-        epoch = int(snap.stem.rsplit("_", 1)[1])
-        panels[epoch] = sampling.load_generator(snap)(inputs, training=False)
+        panels[int(snap.stem.rsplit("_", 1)[1])] = panel(sampling.load_generator(snap))
     for kept in (run.out_dir / "snapshots").glob("epoch_*.png"):  # a kept run (`runs.keep`)
-        panels[int(kept.stem.rsplit("_", 1)[1])] = runs.kept_snapshot(kept)
+        panels[int(kept.stem.rsplit("_", 1)[1])] = runs.kept_snapshot(kept, run.gan.conditional)
     panels = {f"epoch {e}": panels[e] for e in sorted(panels)}
-    panels[f"final (epoch {run.epochs_done})"] = run.generator(inputs, training=False)
-    if run.gan.conditional:  # one class a row: the first 5 of each class's fixed inputs
+    panels[f"final (epoch {run.epochs_done})"] = panel(run.generator)
+    if run.gan.conditional:
         names = run.config.classes or datasets.get(run.config.dataset).classes
-        panels = {k: _by_class(v, classes=len(names)) for k, v in panels.items()}
         plots.grids_side_by_side(panels, cols=5, rows=len(names), path=path, row_labels=names)
     else:
         plots.grids_side_by_side(panels, path=path)
     plt.show()
-
-
-def _by_class(images, per_class: int = 5, classes: int = 10):
-    """From images drawn for labels 0,0,...,1,1,... (as many of each), the first
-    `per_class` of each label, in rows."""
-    images = np.asarray(images)
-    return images.reshape(classes, -1, *images.shape[1:])[:, :per_class].reshape(-1, *images.shape[1:])
 
 
 def real_or_generated(generator, real, n: int = 12, cols: int = 6, seed: int = 0, path=None) -> str:

@@ -291,28 +291,31 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     write_json(dest / "config.json", config)
     checkpoint.save_generator(keras.saving.load_model(src / "generator.keras"),
                               dest / "generator.keras", dtype)
-    inputs = cb.fixed_inputs(build_gan(TrainConfig(**{**config, "jit_compile": False})),
-                             KEPT_SNAPSHOT_IMAGES, config["seed"])
+    gan = build_gan(TrainConfig(**{**config, "jit_compile": False}))
     for snap in sorted((src / "snapshots").glob("generator_epoch_*.keras")):
-        images = keras.saving.load_model(snap)(inputs, training=False)
+        images = cb.snapshot_panel(gan, keras.saving.load_model(snap), config["seed"],
+                                   KEPT_SNAPSHOT_IMAGES)
         (dest / "snapshots").mkdir(exist_ok=True)
-        save_grid(keras.ops.convert_to_numpy(images),
-                  dest / "snapshots" / f"{snap.stem.replace('generator_', '')}.png", cols=6, pad=0)
+        save_grid(images, dest / "snapshots" / f"{snap.stem.replace('generator_', '')}.png",
+                  cols=5 if gan.conditional else 6, pad=0)
     return dest
 
 
-KEPT_SNAPSHOT_IMAGES = 36  # a snapshot strip's panel: 6 x 6 images, kept as one PNG
+KEPT_SNAPSHOT_IMAGES = 36  # a snapshot strip's panel: 6 x 6 images (conditional: 5 a class)
 
 
-def kept_snapshot(path) -> np.ndarray:
-    """The images of a kept snapshot (`keep`), in [-1, 1]: the 6 x 6 PNG cut into its cells."""
+def kept_snapshot(path, conditional: bool = False) -> np.ndarray:
+    """The images of a kept snapshot (`keep`), in [-1, 1]: its PNG cut into its cells, 6
+    across (a conditional run's: 5 across, one class a row)."""
     import imageio.v2 as imageio
 
     grid = np.asarray(imageio.imread(path), dtype=np.float32)
     grid = grid[..., None] if grid.ndim == 2 else grid
-    side, c = grid.shape[0] // 6, grid.shape[-1]
-    cells = grid.reshape(6, side, 6, side, c).transpose(0, 2, 1, 3, 4).reshape(36, side, side, c)
-    return cells / 127.5 - 1
+    cols = 5 if conditional else 6
+    side, c = grid.shape[1] // cols, grid.shape[-1]
+    rows = grid.shape[0] // side
+    cells = grid.reshape(rows, side, cols, side, c).transpose(0, 2, 1, 3, 4)
+    return cells.reshape(rows * cols, side, side, c) / 127.5 - 1
 
 
 def _quality_callback(c: TrainConfig, images, out: Path):

@@ -79,7 +79,7 @@ def test_snapshot_strip_has_a_panel_per_snapshot_and_the_final_one(tiny_run, tmp
 def test_conditional_snapshot_panels_hold_one_class_a_row():
     labels = np.repeat(np.arange(10), 10)  # as callbacks.fixed_inputs draws them
     images = np.broadcast_to(labels[:, None, None, None], (100, 2, 2, 1)).astype(np.float32)
-    panel = report._by_class(images)
+    panel = callbacks.by_class(images)
     grid = panel.reshape(10, 5, 2, 2, 1)
     assert panel.shape == (50, 2, 2, 1)
     assert all(np.all(grid[row] == row) for row in range(10))

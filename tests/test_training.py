@@ -248,6 +248,21 @@ def test_a_run_kept_without_its_resume_state_is_shown_not_trained(tiny_run, tmp_
         runs.train(tiny_run.config, out_dir=str(kept), epochs=5, verbose=0)
 
 
+def test_keep_packs_a_conditional_run_one_class_a_row(tmp_path, mnist_arrays):
+    """A kept conditional run's snapshot holds five images of each class, one class a row,
+    and the snapshot strip of the kept run shows them beside the final generator's."""
+    run = runs.train(out_dir=str(tmp_path / "c"), model="cgan_mlp", classes=["7", "3"],
+                     epochs=1, limit=128, snapshot_epochs=[1], quality_every=0, verbose=0)
+    kept = runs.keep(run.out_dir, tmp_path / "kept")
+    strip = runs.kept_snapshot(kept / "snapshots" / "epoch_0001.png", conditional=True)
+    snap = sampling.load_generator(run.path("snapshots/generator_epoch_0001.keras"))
+    np.testing.assert_allclose(strip, callbacks.snapshot_panel(run.gan, snap), atol=1 / 127.5)
+    assert strip.shape == (2 * 5, 28, 28, 1)
+    report.snapshot_grids(runs.train(run.config, out_dir=str(kept), verbose=0))
+    titles = [ax.get_title() for ax in matplotlib.pyplot.gcf().axes]
+    assert titles == ["epoch 1", "final (epoch 1)"]
+
+
 def test_keep_packs_a_finished_run_to_show_without_its_resume_state(tiny_run, tmp_path):
     """`runs.keep`: what a committed long run needs, and no more. A float16 generator at
     about half the size whose images stay within about one grey level of the run's; the
