@@ -18,6 +18,7 @@ from . import plots
 from .checkpoint import save_generator
 from .errors import TrainingDiverged
 from .files import atomic_path, write_json
+from .sampling import num_classes as known_classes
 
 
 def fixed_inputs(gan, n: int = 100, seed: int = 0, num_classes: int | None = None):
@@ -26,12 +27,10 @@ def fixed_inputs(gan, n: int = 100, seed: int = 0, num_classes: int | None = Non
     For a conditional GAN the labels are 0,0,...,1,1,... over the classes its generator
     knows: with ten classes, each row of a 10-wide grid holds one class.
     """
-    from .sampling import num_classes as known
-
     noise = np.random.default_rng(seed).standard_normal((n, gan.latent_dim)).astype("float32")
     if not getattr(gan, "conditional", False):
         return noise
-    num_classes = num_classes or known(gan.generator)
+    num_classes = num_classes or known_classes(gan.generator)
     labels = np.repeat(np.arange(num_classes), int(math.ceil(n / num_classes)))[:n]
     return [noise, labels.reshape(-1, 1).astype("int32")]
 
@@ -48,9 +47,7 @@ def snapshot_panel(gan, generator, seed: int = 0, n: int = 36):
     fixed noise, or for a conditional GAN five of each class, one class a row."""
     if not getattr(gan, "conditional", False):
         return keras.ops.convert_to_numpy(generator(fixed_inputs(gan, n, seed), training=False))
-    from .sampling import num_classes
-
-    k = num_classes(gan.generator)
+    k = known_classes(gan.generator)
     images = generator(fixed_inputs(gan, 10 * k, seed), training=False)
     return by_class(keras.ops.convert_to_numpy(images), 5, k)
 

@@ -110,10 +110,11 @@ def saturation(images) -> float:
 def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="classifier",
              path=None, classes=None) -> dict:
     """Every metric for `generator` against real `dataset` images, and the real-data floor."""
-    if sampling.num_classes(generator) is not None and not datasets.get(dataset).labelled:
+    known = sampling.num_classes(generator)
+    if known is not None and not datasets.get(dataset).labelled:
         raise ConfigError(f"this generator is conditional but dataset {dataset!r} has no labels: "
                           "evaluate it on the labelled dataset it was trained on")
-    known, trained = sampling.num_classes(generator), datasets.class_labels(dataset, classes)
+    trained = datasets.class_labels(dataset, classes)  # the dataset's label of each model label
     if known is not None and known != len(trained):
         raise ConfigError(f"this generator knows {known} classes but {len(trained)} were given: "
                           "pass classes=[...], the classes it was trained on, in their order")
@@ -134,9 +135,8 @@ def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="
     if predicted is not None:
         result.update(coverage(predicted))  # conditional too: are the classes asked for drawn?
         if labels is not None:  # the dataset's label of each class asked for
-            asked = np.asarray(datasets.class_labels(dataset, classes))[labels]
-            per = [float((predicted[asked == c] == c).mean())
-                   for c in datasets.class_labels(dataset, classes)]
+            asked = np.asarray(trained)[labels]
+            per = [float((predicted[asked == c] == c).mean()) for c in trained]
             result["label_accuracy"] = float((predicted == asked).mean())
             result["label_accuracy_per_class"] = [round(a, 4) for a in per]
     return result
