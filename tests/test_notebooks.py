@@ -32,7 +32,7 @@ NOTEBOOKS = {
 # The augmentation notebooks: each variant's run folder, and the comparison's files.
 VARIANTS = {
     "04_cifar_dog": ("dcgan32_plain", "dcgan32_diffaugment"),
-    "05_cifar_cat_dog": ("dcgan32_plain", "dcgan32_diffaugment"),
+    "05_cifar_cat_dog": ("dcgan32_plain", "dcgan32_diffaugment", "cgan32_diffaugment"),
     "06_pokemon": ("dcgan64_resize_plain", "dcgan64_resize_diffaugment"),
     "08_cifar10": ("dcgan32_plain", "dcgan32_diffaugment", "maxpool32_diffaugment",
                    "cgan32_diffaugment"),
@@ -71,7 +71,7 @@ def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
         assert (out / f).exists(), f
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs"] == 1 and metrics["n"] == TINY["eval_samples"]
-    if name != "08_cifar10":  # 08's best variant may be its conditional one, or not
+    if name not in ("05_cifar_cat_dog", "08_cifar10"):  # their best may be conditional, or not
         assert ("label_accuracy" in metrics) == (name in ("03_mnist_cgan", "07_fashion_mnist"))
     if name == "02_mnist_dcgan":
         assert set(metrics["models"]) == {"dcgan_transpose", "dcgan_upsample"}
@@ -82,9 +82,16 @@ def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
         assert all(m["device"] for m in metrics["models"].values())
     if name in ("04_cifar_dog", "05_cifar_cat_dog"):  # measured against the same classes only
         assert metrics["classes"] == (["dog"] if name == "04_cifar_dog" else ["cat", "dog"])
-    if name == "08_cifar10":  # the conditional variants are asked for classes and checked
+    if name in ("05_cifar_cat_dog", "08_cifar10"):  # conditional variants are asked for classes
         assert {k for k, m in metrics["models"].items() if "label_accuracy" in m} == \
             {"cgan32_diffaugment", "long"}
+    if name == "05_cifar_cat_dog":  # a conditional model of two animals knows two labels
+        import keras
+
+        from ganutils import sampling
+
+        generator = keras.saving.load_model(out / "cgan32_diffaugment" / "generator.keras")
+        assert sampling.num_classes(generator) == 2
     if name == "08_cifar10":  # epochs of one batch each, not a pass over the data
         losses = json.loads((out / "dcgan32_plain" / "losses.json").read_text())
         assert len(losses["batches"]["d_loss"]) == 1
