@@ -20,7 +20,7 @@ LOSSES = ("bce", "hinge")
 # Settings that define the run: changing one of them on resume would mix two experiments.
 IDENTITY = ("dataset", "model", "batch_size", "latent_dim", "seed", "limit", "classes",
             "image_size", "data_path", "lr", "d_lr", "beta_1", "loss", "spectral_norm",
-            "label_smoothing", "ema", "precision", "augment", "steps_per_epoch")
+            "label_smoothing", "ema", "precision", "augment", "steps_per_epoch", "mirror")
 
 
 @dataclass
@@ -50,6 +50,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     ema: float = 0.999
     augment: str | None = None
+    mirror: bool = False
     grid: int = 100
     quality_every: int = 1
     quality_samples: int = 1000
@@ -78,7 +79,7 @@ class TrainConfig:
         check_choice("precision", c.precision, PRECISIONS)
         check_choice("loss", c.loss, LOSSES)
         parse_policy(c.augment)
-        for name in ("spectral_norm",):
+        for name in ("spectral_norm", "mirror"):
             if not isinstance(getattr(c, name), bool):
                 raise ConfigError(f"{name} must be True or False, got {getattr(c, name)!r}")
         if c.jit_compile not in (None, True, False):
@@ -138,6 +139,8 @@ HELP = {
     "ema": "generator weight-average decay, e.g. 0.999 (0: sample the raw generator)",
     "augment": "DiffAugment of D's input: diffaugment (colour, translation, cutout) or a "
                "comma-separated subset",
+    "mirror": "train on every picture and its left-right mirror image (twice the data, for "
+              "small sets whose subjects face either way)",
     "grid": "images per frame of the epoch GIF",
     "quality_every": "measure KID/FID every N epochs (0: never)",
     "quality_samples": "generated images per KID/FID measurement",

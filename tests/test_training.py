@@ -187,6 +187,21 @@ def test_throughput_counts_only_epochs_trained_now(tmp_path, mnist_arrays):
     assert resumed.images_per_second == pytest.approx(2 * 128 / resumed.train_seconds)
 
 
+def test_mirrored_adds_each_picture_flipped_left_right_with_its_label():
+    images = np.arange(2 * 2 * 3).reshape(2, 2, 3, 1)
+    both, labels = runs.mirrored(images, np.array([4, 7]))
+    assert both.shape == (4, 2, 3, 1) and labels.tolist() == [4, 7, 4, 7]
+    assert (both[:2] == images).all() and (both[2, 0, :, 0] == images[0, 0, ::-1, 0]).all()
+
+
+def test_mirror_trains_twice_the_batches_an_epoch_and_is_part_of_the_run(tmp_path, mnist_arrays):
+    kw = dict(model="mlp", limit=128, batch_size=64, quality_every=0, epochs=1, verbose=0)
+    run = runs.train(out_dir=str(tmp_path), mirror=True, **kw)
+    assert len(run.history["batches"]["epoch"]) == 2 * 128 // 64
+    with pytest.raises(ConfigError, match="different mirror"):
+        runs.train(out_dir=str(tmp_path), **kw)
+
+
 def test_ema_generator_follows_the_average_of_the_generator(tmp_path):
     """One step: the average moves from the initial weights by the ramped decay (1+1)/(10+1)."""
     gan = runs.build_gan(runs.TrainConfig(model="mlp", ema=0.999))
