@@ -112,21 +112,32 @@ def measure(trained: dict, n: int, out_dir, baseline=None) -> dict:
 
 def table(combined: dict) -> str:
     """The comparison as one Markdown table: variant, epochs, minutes, FID, KID ± std, colour
-    saturation (colour data) and what the classifier makes of the samples, with the
-    real-data floor as the last row."""
-    floor = combined["floor"]
+    saturation (colour data) and what the classifier makes of the samples (where one knows
+    the dataset), with the real-data floor as the last row."""
+    floor, models = combined["floor"], combined["models"]
     colour = "saturation" in floor
+    verdicts = any("class_share" in m for m in models.values())
+    dataset = next(iter(models.values()), {}).get("dataset")
+    held = ("real held-out images" if dataset is None or datasets.get(dataset).labelled
+            else "the other half of the pictures")  # folders: no test split (evaluation.real_sets)
     rows = ["| variant | epochs | minutes | FID | KID ± std |" + (" saturation |" if colour else "")
-            + " classifier's verdicts |",
-            "| --- | --- | --- | --- | --- |" + (" --- |" if colour else "") + " --- |"]
-    for key, m in combined["models"].items():
+            + (" classifier's verdicts |" if verdicts else ""),
+            "| --- | --- | --- | --- | --- |" + (" --- |" if colour else "") + (" --- |" if verdicts else "")]
+    for key, m in models.items():
         sat = f" {m['saturation']:.2f} |" if colour else ""
         rows.append(f"| {key} | {m['epochs']} | {m['train_minutes']:.1f} | {m['fid']:.2f} | "
-                    f"{m['kid']:.3f} ± {m['kid_std']:.3f} |{sat} {_verdicts(m)} |")
+                    f"{_plus_minus(m['kid'], m['kid_std'])} |{sat}"
+                    + (f" {_verdicts(m)} |" if verdicts else ""))
     sat = f" {floor['saturation']:.2f} |" if colour else ""
-    rows.append(f"| real held-out images ({floor['n_real']:,}) | | | {floor['fid']:.2f} | "
-                f"{floor['kid']:.3f} ± {floor['kid_std']:.3f} |{sat} |")
+    rows.append(f"| {held} ({floor['n_real']:,}) | | | {floor['fid']:.2f} | "
+                f"{_plus_minus(floor['kid'], floor['kid_std'])} |{sat}" + (" |" if verdicts else ""))
     return "\n".join(rows)
+
+
+def _plus_minus(value: float, std: float) -> str:
+    """Three decimals, or four where the deviation would read 0.000."""
+    digits = 3 if std >= 0.0005 else 4
+    return f"{value:.{digits}f} ± {std:.{digits}f}"
 
 
 def _verdicts(m: dict) -> str:

@@ -86,7 +86,9 @@ def real_or_generated(generator, real, n: int = 12, cols: int = 6, seed: int = 0
     # The real set's size joins the seed: each notebook's grid gets its own layout, so an
     # answer remembered from one notebook does not give the next one away.
     rng = np.random.default_rng([seed, len(real)])
-    fake = sampling.sample(generator, n, seed=seed)[0]
+    # Noise of its own: with `seed` itself the samples would be the first cells of the final
+    # grids shown above the quiz (`callbacks.fixed_inputs`), and give the answer away.
+    fake = sampling.sample(generator, n, seed=int(rng.integers(2**32)))[0]
     photos = (real[rng.choice(len(real), n, replace=False)].astype("float32") - 127.5) / 127.5
     order = rng.permutation(2 * n)
     plots.show_grid(np.concatenate([fake, photos])[order], cols=cols, path=path, scale=1.0,

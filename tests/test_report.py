@@ -124,6 +124,10 @@ def test_real_or_generated_hides_samples_among_photos_and_gives_the_answer(tiny_
     black = ["R" if np.all(img == -1.0) else "G" for img in shown["images"]]
     assert list(marks) == black and sorted(marks) == ["G"] * 6 + ["R"] * 6
     assert marks != "G" * 6 + "R" * 6  # shuffled
+    quiz = np.array([img for img, m in zip(shown["images"], marks) if m == "G"])
+    grid = tiny_run.generator(callbacks.fixed_inputs(tiny_run.gan, 100, 0), training=False)
+    for img in quiz:  # none of them is a cell of the final grid shown above the quiz
+        assert np.abs(np.asarray(grid) - img).reshape(100, -1).max(axis=1).min() > 1e-3
     other = report.real_or_generated(tiny_run.generator, real[:29], n=6, cols=4)
     assert other != answer  # another notebook's real set: another layout
     with pytest.raises(ValueError, match="between 1 and the 30"):
@@ -175,6 +179,16 @@ def test_comparison_table_says_how_often_a_conditional_generator_draws_the_asked
     lines = compare.table({"models": models, **models["cgan32_diffaugment"]}).splitlines()
     assert lines[2].endswith("| 10 of 10 classes at 5% or more |")
     assert lines[3].endswith("| 10 of 10 classes at 5% or more; the class asked for in 43% |")
+
+
+def test_comparison_table_of_a_picture_folder_has_no_verdicts_and_names_its_floor():
+    models = {"plain": {**_m(6.6, 0.0726, 0.0083), "dataset": "pokemon"}}
+    combined = {"models": models, **models["plain"]}
+    combined["floor"] = {"n_real": 410, "fid": 1.67, "kid": 0.0075, "kid_std": 0.00046}
+    lines = compare.table(combined).splitlines()
+    assert "verdicts" not in lines[0] and lines[0].count("|") == lines[2].count("|") == 6
+    assert lines[-1] == "| the other half of the pictures (410) | | | 1.67 | 0.0075 ± 0.0005 |"
+    assert "| 0.073 ± 0.008 |" in lines[2]
 
 
 def test_class_verdicts_for_a_class_subset():
