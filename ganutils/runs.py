@@ -297,7 +297,9 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     write_json(dest / "losses.json", history)
     animation = frames_to_gif(src / "frames", dest / "training.gif", max_frames=gif_frames)
     animation.write_bytes(thinned(animation, gif_frames, REPORT_BYTES))
-    config = {**json.loads((src / "config.json").read_text()), "out_dir": str(dest)}
+    here = Path.cwd().resolve()  # a folder in the project is named from its root: no machine path
+    shown = dest.resolve().relative_to(here) if dest.resolve().is_relative_to(here) else dest
+    config = {**json.loads((src / "config.json").read_text()), "out_dir": shown.as_posix()}
     write_json(dest / "config.json", config)
     checkpoint.save_generator(keras.saving.load_model(src / "generator.keras"),
                               dest / "generator.keras", dtype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import types
 
 import imageio.v2 as imageio
@@ -278,13 +279,15 @@ def test_keep_packs_a_conditional_run_one_class_a_row(tmp_path, mnist_arrays):
     assert titles == ["epoch 1", "final (epoch 1)"]
 
 
-def test_keep_packs_a_finished_run_to_show_without_its_resume_state(tiny_run, tmp_path):
+def test_keep_packs_a_finished_run_to_show_without_its_resume_state(tiny_run, tmp_path, monkeypatch):
     """`runs.keep`: what a committed long run needs, and no more. A float16 generator at
     about half the size whose images stay within about one grey level of the run's; the
     history; each snapshot's strip images instead of its generator. The folder then loads
     as the run it was, without training."""
     kept = runs.keep(tiny_run.out_dir, tmp_path / "kept")
     assert not (kept / "state.weights.h5").exists()
+    monkeypatch.chdir(tmp_path)  # a folder inside the project is recorded from the project's root
+    assert json.loads((runs.keep(tiny_run.out_dir, tmp_path / "kept2") / "config.json").read_text())["out_dir"] == "kept2"
     assert (kept / "generator.keras").stat().st_size < 0.6 * tiny_run.path("generator.keras").stat().st_size
     strip = runs.kept_snapshot(kept / "snapshots" / "epoch_0001.png")
     assert strip.shape == (runs.KEPT_SNAPSHOT_IMAGES, 28, 28, 1)
