@@ -42,7 +42,7 @@ def _evaluate(args):
     from .sampling import load_generator
 
     result = evaluate(load_generator(args.generator), args.dataset, args.n, args.seed,
-                      args.features, args.data_path)
+                      args.features, args.data_path, classes=args.classes)
     print(json.dumps(result))
     if args.write:
         write_json(Path(args.generator).with_name("metrics.json"), result)
@@ -131,6 +131,8 @@ def parser() -> argparse.ArgumentParser:
                    help="feature space: our domain classifier, or InceptionV3 where its "
                         "ImageNet weights can be downloaded")
     e.add_argument("--data-path", dest="data_path", help="image folder for dataset 'folder'")
+    e.add_argument("--classes", nargs="+", help="the classes the generator was trained on, in "
+                   "their order (e.g. cat dog): scored against those real images only")
     e.add_argument("--write", action="store_true", help="also write metrics.json beside the generator")
     e.set_defaults(func=_evaluate)
 

@@ -54,7 +54,11 @@ def class_labels(dataset: str, classes=None) -> list:
     A conditional model trained on some classes knows them as 0, 1, ... in this order: its
     label i is the dataset's label `class_labels(dataset, classes)[i]`."""
     names = [str(c) for c in get(dataset).classes]
-    return list(range(len(names))) if classes is None else [names.index(str(c)) for c in classes]
+    if classes is None:
+        return list(range(len(names)))
+    for c in classes:
+        check_choice(f"{dataset} class", str(c), names)
+    return [names.index(str(c)) for c in classes]
 
 
 def to_tanh_range(images):

@@ -5,6 +5,7 @@ notices on any CPU (by default only on some): what a user sees must not depend o
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +82,21 @@ def test_sample_rejects_a_file_that_is_not_a_generator(tmp_path):
     assert r.returncode == 2
     assert r.stderr.startswith("error: ") and "not a Keras model file" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_evaluate_scores_a_generator_of_some_classes_against_those_classes(tmp_path, mnist_arrays):
+    from ganutils import runs
+
+    run = runs.train(out_dir=str(tmp_path / "c"), model="cgan_mlp", classes=["3", "7"], epochs=1,
+                     limit=128, verbose=0)
+    generator = str(run.path("generator.keras"))
+    r = cli("evaluate", "--generator", generator, "--dataset", "mnist", "--n", "64")
+    assert r.returncode == 2 and "knows 2 classes but 10 were given" in r.stderr
+    r = cli("evaluate", "--generator", generator, "--dataset", "mnist", "--n", "64",
+            "--classes", "3", "7")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["classes"] == ["3", "7"] and 0 <= result["label_accuracy"] <= 1
+    r = cli("evaluate", "--generator", generator, "--dataset", "mnist", "--n", "64",
+            "--classes", "3", "seven")
+    assert r.returncode == 2 and "unknown mnist class 'seven'" in r.stderr
