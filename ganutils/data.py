@@ -383,9 +383,7 @@ def load_arrays(name: str, split: str = "train", classes=None, size: int = 64,
         images, labels = mnist_arrays(split, name)
         names = MNIST_CLASSES if name == "mnist" else FASHION_CLASSES
         if classes is not None:
-            idx = [names.index(c) if c in names else check_choice("class", c, names)
-                   for c in map(str, classes)]
-            keep = np.isin(labels, idx)
+            keep = np.isin(labels, datasets.class_labels(name, classes))
             images, labels = images[keep], labels[keep]
     elif name == "cifar10":
         images, labels = cifar10_arrays(split, classes)
