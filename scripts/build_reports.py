@@ -176,16 +176,20 @@ def index() -> None:
             print(f"warning: {folder} has no metrics.json: left out of the index", file=sys.stderr)
             continue
         m = json.loads((folder / "metrics.json").read_text())
+        models = m.get("models", {folder.name: m})
+        # Variants trained on different machines (a long run kept from another) name theirs.
+        mixed = len({mm.get("device") for mm in models.values()}) > 1
         trained = "; ".join(f"{name}: {mm.get('epochs', '?')} epochs, "
                             f"{mm.get('train_minutes', '?')} min"
-                            for name, mm in m.get("models", {folder.name: m}).items())
+                            + (f" on {mm.get('device', '?')}" if mixed else "")
+                            for name, mm in models.items())
         kept = [f"`{g.relative_to(folder).as_posix()}`"
                 for g in (folder / "generator.keras", folder / "long" / "generator.keras") if g.exists()]
         trained += f" (generator: {', '.join(kept)})" if kept else " (no generator kept)"
         thumb = next((g for g in (folder / "samples.png", folder / "long" / "samples.png")
                       if g.exists()), folder / "samples.png")
         rows.append(f"| [{folder.name}]({folder.name}/{folder.name}.ipynb) | {_headline(m)} | "
-                    f"{trained} on {m.get('device', '?')} | "
+                    f"{trained}{'' if mixed else ' on ' + m.get('device', '?')} | "
                     f"![]({thumb.relative_to(folder.parent).as_posix()}) |")
     (ROOT / "reports" / "README.md").write_text(
         "# Reports\n\nExecuted notebooks, rebuilt by `make reports` (`scripts/build_reports.py`). "
