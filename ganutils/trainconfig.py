@@ -20,7 +20,7 @@ LOSSES = ("bce", "hinge")
 # Settings that define the run: changing one of them on resume would mix two experiments.
 IDENTITY = ("dataset", "model", "batch_size", "latent_dim", "seed", "limit", "classes",
             "image_size", "data_path", "lr", "d_lr", "beta_1", "loss", "spectral_norm",
-            "label_smoothing", "ema", "precision", "augment", "steps_per_epoch", "mirror")
+            "label_smoothing", "r1", "ema", "precision", "augment", "steps_per_epoch", "mirror")
 
 
 @dataclass
@@ -48,6 +48,7 @@ class TrainConfig:
     loss: str = "bce"
     spectral_norm: bool = False
     label_smoothing: float = 0.0
+    r1: float = 0.0
     ema: float = 0.999
     augment: str | None = None
     mirror: bool = False
@@ -96,6 +97,7 @@ class TrainConfig:
         _check_number("beta_1", c.beta_1, 0, 1, low_ok=True)
         _check_number("ema", c.ema, 0, 1, low_ok=True, hint=" (0 turns the average off)")
         _check_number("label_smoothing", c.label_smoothing, 0, 0.5, low_ok=True)
+        _check_number("r1", c.r1, 0, 1000, low_ok=True, hint=" (0 turns the penalty off)")
         if c.loss == "hinge" and c.label_smoothing:
             raise ConfigError("label_smoothing applies to the bce loss only: set it to 0 "
                               "with loss='hinge'")
@@ -136,6 +138,8 @@ HELP = {
     "loss": "bce (non-saturating, Goodfellow et al. 2014) or hinge (as SN-GAN)",
     "spectral_norm": "spectral normalisation of every discriminator layer (Miyato et al. 2018)",
     "label_smoothing": "real target 1 - s for the discriminator (one-sided; bce loss only)",
+    "r1": "R1 penalty weight gamma on the discriminator's gradient at real images, e.g. 1 "
+          "to 10 (Mescheder et al. 2018; 0: off)",
     "ema": "generator weight-average decay, e.g. 0.999 (0: sample the raw generator)",
     "augment": "DiffAugment of D's input: diffaugment (colour, translation, cutout) or a "
                "comma-separated subset",

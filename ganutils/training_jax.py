@@ -45,14 +45,6 @@ def train_step(gan, state, data):
         new_w, new_opt = optimizer.stateless_apply(get(vals, opt_vars), grads, get(vals, weights))
         return put(put(vals, weights, new_w), opt_vars, new_opt)
 
-    def loss_and_grads(network, optimizer, loss_fn, vals):
-        """The loss, the values it assigned, and its gradient for `network`'s weights."""
-        def scaled(weights):
-            loss, new = run(put(vals, network.trainable_variables, weights), loss_fn)
-            return optimizer.scale_loss(loss), (loss, new)
-        (_, (loss, new)), grads = jax.value_and_grad(scaled, has_aux=True)(
-            get(vals, network.trainable_variables))
-        return loss, new, grads
 
     x, y, _ = keras.utils.unpack_x_y_sample_weight(data)  # batches arrive as tuples here
     real, labels = gan.split_batch(x if y is None else (x, y))
@@ -71,9 +63,22 @@ def train_step(gan, state, data):
     values = {**values, **new}
 
     # 1. The discriminator: real images should score "real", the fakes "fake".
-    d_loss, new, grads = loss_and_grads(gan.discriminator, gan.d_optimizer, lambda: gan.d_loss(
-        gan.discriminate(real, labels, training=True),
-        gan.discriminate(jax.lax.stop_gradient(fake), labels, training=True)), values)
+    d_weights = gan.discriminator.trainable_variables
+
+    def d_losses(weights):
+        vals = put(values, d_weights, weights)
+
+        def real_scores(images):  # how the real scores move with the images (R1)
+            return run(vals, lambda: gan.discriminate(images, labels, training=True))
+
+        real_logits, slope_of, vals = jax.vjp(real_scores, real, has_aux=True)
+        fake_logits, vals = run(vals, lambda: gan.discriminate(
+            jax.lax.stop_gradient(fake), labels, training=True))
+        loss = gan.d_loss(real_logits, fake_logits)
+        penalty = gan.r1_penalty(slope_of(jax.numpy.ones_like(real_logits))[0]) if gan.r1 else 0.0
+        return gan.d_optimizer.scale_loss(loss + penalty), (loss, vals)
+
+    (_, (d_loss, new)), grads = jax.value_and_grad(d_losses, has_aux=True)(get(values, d_weights))
     values = update({**values, **_without(new, gan.discriminator)}, gan.discriminator,
                     gan.d_optimizer, grads)
 

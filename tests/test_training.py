@@ -157,6 +157,7 @@ def test_nan_loss_stops_with_epoch_and_batch(tmp_path):
     (dict(ema=1.0), "ema must be a number in \\[0, 1\\)"),
         (dict(loss="hinge", label_smoothing=0.1), "bce loss only"),
         (dict(loss="wasserstein"), "unknown loss 'wasserstein'"),
+        (dict(r1=-1), "r1 must be a number in \\[0, 1000\\)"),
 ])
 def test_bad_parameters_get_clear_errors(bad, match):
     with pytest.raises(ConfigError, match=match):
@@ -215,6 +216,33 @@ def test_ema_generator_follows_the_average_of_the_generator(tmp_path):
     for b, raw, avg in zip(before, after_raw, gan.ema_generator.get_weights()):
         np.testing.assert_allclose(avg, decay * b + (1 - decay) * raw, rtol=1e-5, atol=1e-6)
     assert any(not np.array_equal(r, a) for r, a in zip(after_raw, gan.ema_generator.get_weights()))
+
+
+def _input_slope(discriminator, images):
+    """Mean squared norm of the discriminator's gradient with respect to `images`."""
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(images)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(discriminator(x, training=False))
+    slope = tape.gradient(total, x)
+    return float(tf.reduce_mean(tf.reduce_sum(tf.square(tf.reshape(slope, (len(images), -1))), 1)))
+
+
+def test_r1_flattens_the_discriminator_around_the_real_images():
+    """The same run with and without R1: with it, the discriminator's gradient at the real
+    images ends far smaller, and the logged loss stays the plain one (no penalty in it)."""
+    images = np.random.default_rng(0).integers(0, 256, (256, 28, 28, 1), dtype=np.uint8)
+    real = data.to_dataset(images, batch_size=64)
+    slopes, losses = {}, {}
+    for r1 in (0.0, 10.0):
+        gan = runs.build_gan(runs.TrainConfig(model="mlp", r1=r1, ema=0, jit_compile=False))
+        hist = gan.fit(real, epochs=3, verbose=0)
+        slopes[r1] = _input_slope(gan.discriminator, images[:64].astype("float32") / 127.5 - 1)
+        losses[r1] = hist.history["d_loss"][-1]
+    assert slopes[10.0] < 0.6 * slopes[0.0], slopes
+    assert 0 < losses[10.0] < 5  # a plain loss value; the penalty is not logged
 
 
 def test_without_ema_the_sampler_is_the_generator():
