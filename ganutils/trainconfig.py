@@ -138,8 +138,8 @@ HELP = {
     "loss": "bce (non-saturating, Goodfellow et al. 2014) or hinge (as SN-GAN)",
     "spectral_norm": "spectral normalisation of every discriminator layer (Miyato et al. 2018)",
     "label_smoothing": "real target 1 - s for the discriminator (one-sided; bce loss only)",
-    "r1": "R1 penalty weight gamma on the discriminator's gradient at real images, e.g. 1 "
-          "to 10 (Mescheder et al. 2018; 0: off)",
+    "r1": "R1 penalty weight gamma on the discriminator's gradient at real images, e.g. "
+          "0.1 to 10 (Mescheder et al. 2018; 0: off)",
     "ema": "generator weight-average decay, e.g. 0.999 (0: sample the raw generator)",
     "augment": "DiffAugment of D's input: diffaugment (colour, translation, cutout) or a "
                "comma-separated subset",

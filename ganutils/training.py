@@ -35,7 +35,7 @@ class GAN(keras.Model):
     real or fake, through DiffAugment (`ganutils.augment`): what lets a GAN learn from a
     few thousand images without its discriminator memorising them.
 
-    With `r1` (gamma, e.g. 1 to 10) the discriminator also pays gamma/2 times the squared
+    With `r1` (gamma, e.g. 0.1 to 10) the discriminator also pays gamma/2 times the squared
     norm of its score's gradient at the real images (R1, Mescheder et al. 2018, "Which
     Training Methods for GANs do actually Converge?"; StyleGAN2-ADA trains few-shot sets
     with it). A discriminator that must stay flat around every real image cannot carve a

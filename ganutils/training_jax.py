@@ -45,7 +45,6 @@ def train_step(gan, state, data):
         new_w, new_opt = optimizer.stateless_apply(get(vals, opt_vars), grads, get(vals, weights))
         return put(put(vals, weights, new_w), opt_vars, new_opt)
 
-
     x, y, _ = keras.utils.unpack_x_y_sample_weight(data)  # batches arrive as tuples here
     real, labels = gan.split_batch(x if y is None else (x, y))
     noise, values = run(values, lambda: gan.draw_noise(real.shape[0]))
