@@ -2,6 +2,7 @@
 against the machine's measured ceiling.
 
     python benchmarks/bench.py [--seconds 2] [--models mlp dcgan_transpose] [--precision] [--xla]
+                               [--alternating] [--simultaneous]
 
 One row per model at its notebook batch size, on synthetic data of the model's image shape:
 
@@ -25,6 +26,8 @@ One row per model at its notebook batch size, on synthetic data of the model's i
 * with `--precision`, `bf16`: ours under `precision="mixed_bfloat16"` over ours in float32;
 * with `--alternating`, `alt`: the plain loop doing our update (D first, then G against the
   updated D: one more D pass per step than the tutorial's), and ours over it;
+* with `--simultaneous`, `sim`: ours with `update="simultaneous"` (the tutorial's update,
+  one D pass on the fakes serving both losses), and it over `plain`: like for like;
 * `XLA`: the path ours trained with, as the automatic choice (`ganutils.jit`) picked it for
   this machine and model (timed once, then remembered);
 * with `--xla`, `XLA on` and `XLA off`: ours with `jit_compile=True` and `False`.
@@ -194,12 +197,13 @@ def timed(step, batch: int, seconds: float, min_steps: int = 2) -> float:
     return n * batch / (time.perf_counter() - t0)
 
 
-def ours(name, spec, seconds, precision="float32", jit_compile=None, wait=False):
+def ours(name, spec, seconds, precision="float32", jit_compile=None, wait=False,
+         update="alternating"):
     """Our GAN through `fit`, timed per step inside one `fit` (see `Clock`): images/s, FLOPs
     per image, and (`wait=True`) the input pipeline's share of a step (`pipeline_seconds`)."""
     dataset = dataset_for(spec)
     gan = runs.build_gan(runs.TrainConfig(model=name, dataset=dataset, precision=precision,
-                                          jit_compile=jit_compile))
+                                          jit_compile=jit_compile, update=update))
     images, labels = synthetic(spec, spec.batch_size * 8)
     ds = data.to_dataset(images, labels, spec.batch_size, epochs=None)
     clock = Clock(seconds)  # its first step builds and compiles
@@ -330,6 +334,8 @@ def main():
     p.add_argument("--precision", action="store_true", help="also time mixed_bfloat16")
     p.add_argument("--alternating", action="store_true",
                    help="also time the plain loop doing our (alternating) update: 'alt'")
+    p.add_argument("--simultaneous", action="store_true",
+                   help="also time ours with the tutorial's (simultaneous) update: 'sim'")
     p.add_argument("--xla", action="store_true",
                    help="also time ours with XLA on and off (the default picks per model)")
     p.add_argument("--flops", nargs="*", default=[], metavar="MODEL=MFLOP",
@@ -345,7 +351,8 @@ def main():
             f"{'ours/plain':>10s} {'ours/seed':>9s} {'MFLOP/img':>9s} {'plain MF':>8s} "
             f"{'% peak':>6s} {'wait':>6s} {'XLA':>4s}" + (f" {'bf16':>6s} {'XLA':>4s}" if args.precision else "")
             + (f" {'XLA on':>7s} {'XLA off':>7s}" if args.xla else "")
-            + (f" {'alt':>7s} {'ours/alt':>8s}" if args.alternating else ""))
+            + (f" {'alt':>7s} {'ours/alt':>8s}" if args.alternating else "")
+            + (f" {'sim':>7s} {'sim/plain':>9s} {'XLA':>4s}" if args.simultaneous else ""))
     print(head)
     for name in args.models:
         spec = models.get(name)
@@ -366,6 +373,9 @@ def main():
         if args.alternating:
             alt = plain(spec, args.seconds, alternating=True)[0]
             row += f" {alt:7.0f} {o / alt:8.2f}"
+        if args.simultaneous:
+            sim, _, _, sim_jit = ours(name, spec, args.seconds, update="simultaneous")
+            row += f" {sim:7.0f} {sim / pl:9.2f} {_on(sim_jit):>4s}"
         print(row, flush=True)
     print(f"\n(highest matmul peak: {peak / 1e9:.1f} GFLOP/s; "
           f"{(time.perf_counter() - start) / 60:.1f} minutes)")

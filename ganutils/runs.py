@@ -85,7 +85,7 @@ def build_gan(config: TrainConfig) -> GAN:
         generator, discriminator = _float32_output(generator), _float32_output(discriminator)
     cls = ConditionalGAN if spec.conditional else GAN
     gan = cls(generator, discriminator, latent_dim=c.latent_dim, seed=c.seed, ema=c.ema,
-              augment=c.augment, loss=c.loss, r1=c.r1)
+              augment=c.augment, loss=c.loss, r1=c.r1, update=c.update)
 
     def adam(lr):
         opt = keras.optimizers.Adam(lr, beta_1=c.beta_1)
@@ -114,7 +114,7 @@ def resolve_jit(c: TrainConfig) -> bool:
            "versions": f"keras {keras.__version__}, tensorflow {tf.__version__}",
            **{k: getattr(c, k) for k in ("model", "batch_size", "latent_dim", "image_size",
                                          "precision", "augment", "loss", "spectral_norm", "r1",
-                                         "ema", "steps_per_execution")}}
+                                         "update", "ema", "steps_per_execution")}}
     return jit.choose(key, lambda: step_seconds(c))
 
 

@@ -16,11 +16,12 @@ from .errors import ConfigError, check_choice
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 LOSSES = ("bce", "hinge")
+UPDATES = ("alternating", "simultaneous")
 
 # Settings that define the run: changing one of them on resume would mix two experiments.
 IDENTITY = ("dataset", "model", "batch_size", "latent_dim", "seed", "limit", "classes",
             "image_size", "data_path", "lr", "d_lr", "beta_1", "loss", "spectral_norm",
-            "label_smoothing", "r1", "ema", "precision", "augment", "steps_per_epoch", "mirror")
+            "label_smoothing", "r1", "update", "ema", "precision", "augment", "steps_per_epoch", "mirror")
 
 
 @dataclass
@@ -49,6 +50,7 @@ class TrainConfig:
     spectral_norm: bool = False
     label_smoothing: float = 0.0
     r1: float = 0.0
+    update: str = "alternating"
     ema: float = 0.999
     augment: str | None = None
     mirror: bool = False
@@ -79,6 +81,7 @@ class TrainConfig:
             snapshot_epochs=sorted(int(e) for e in self.snapshot_epochs))
         check_choice("precision", c.precision, PRECISIONS)
         check_choice("loss", c.loss, LOSSES)
+        check_choice("update", c.update, UPDATES)
         parse_policy(c.augment)
         for name in ("spectral_norm", "mirror"):
             if not isinstance(getattr(c, name), bool):
@@ -140,6 +143,8 @@ HELP = {
     "label_smoothing": "real target 1 - s for the discriminator (one-sided; bce loss only)",
     "r1": "R1 penalty weight gamma on the discriminator's gradient at real images, e.g. "
           "0.1 to 10 (Mescheder et al. 2018; 0: off)",
+    "update": "alternating (D steps, then G against the updated D) or simultaneous (both "
+              "from one scoring of the fakes, as the TensorFlow DCGAN tutorial)",
     "ema": "generator weight-average decay, e.g. 0.999 (0: sample the raw generator)",
     "augment": "DiffAugment of D's input: diffaugment (colour, translation, cutout) or a "
                "comma-separated subset",

@@ -13,7 +13,7 @@ from keras import ops
 
 from . import training_jax, xla
 from .augment import diff_augment, parse_policy
-from .trainconfig import LOSSES
+from .trainconfig import LOSSES, UPDATES
 
 
 class GAN(keras.Model):
@@ -40,16 +40,25 @@ class GAN(keras.Model):
     Training Methods for GANs do actually Converge?"; StyleGAN2-ADA trains few-shot sets
     with it). A discriminator that must stay flat around every real image cannot carve a
     sharp peak at each one, which is how it memorises a small training set.
+
+    `update` says when the generator's step sees the discriminator's. "alternating" (the
+    default, as Goodfellow et al.'s Algorithm 1 with one discriminator step, here on the
+    same fakes) updates the discriminator first and scores the fakes again with it, so the
+    generator chases the discriminator as it now is. "simultaneous" (the TensorFlow DCGAN tutorial) lets one
+    scoring of the fakes serve both losses and steps both networks from the same point:
+    one pass of the discriminator fewer a step.
     """
 
     conditional = False
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=0, ema=0.0,
-                 augment=None, loss="bce", r1=0.0, **kw):
+                 augment=None, loss="bce", r1=0.0, update="alternating", **kw):
         super().__init__(**kw)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
-        self.loss = loss
+        if update not in UPDATES:
+            raise ValueError(f"update must be one of {', '.join(UPDATES)}, got {update!r}")
+        self.loss, self.update_rule = loss, update
         self.generator = generator
         self.discriminator = discriminator
         self.augment = parse_policy(augment)
@@ -157,11 +166,26 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         """One round of the game: the discriminator learns to tell real images from
-        generated ones, then the generator learns to fool the updated discriminator."""
+        generated ones, and the generator learns to fool it."""
         import tensorflow as tf
 
         real, labels = self.split_batch(data)
         noise = self.draw_noise(ops.shape(real)[0])
+        if self.update_rule == "simultaneous":
+            d_loss, g_loss = self.simultaneous_update(real, labels, noise)
+        else:
+            d_loss, g_loss = self.alternating_update(real, labels, noise)
+        if self.ema:
+            self.update_ema()
+        # Under a tf.distribute strategy Keras divides each replica's loss by the number of
+        # replicas; undo that for the logged values, which then read the same on any setup.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return self.log_losses(d_loss * replicas, g_loss * replicas)
+
+    def alternating_update(self, real, labels, noise):
+        """The discriminator steps first; then the generator against the updated one."""
+        import tensorflow as tf
+
         # The generator's tape records how the fakes are made; it is paused while the
         # discriminator learns, then resumed to see the updated discriminator score them.
         with tf.GradientTape() as g_tape:
@@ -169,12 +193,8 @@ class GAN(keras.Model):
 
         # 1. The discriminator: real images should score "real", the fakes "fake".
         with tf.GradientTape() as d_tape:
-            with tf.GradientTape() as r1_tape:  # how the real scores move with the images
-                r1_tape.watch(real)
-                real_logits = self.discriminate(real, labels, training=True)
-                summed = ops.sum(real_logits)  # its gradient holds every image's slope
+            real_logits, penalty = self.real_scores(real, labels)
             d_loss = self.d_loss(real_logits, self.discriminate(fake, labels, training=True))
-            penalty = self.r1_penalty(r1_tape.gradient(summed, real)) if self.r1 else 0.0
             total = d_loss + penalty  # on the tape: what the discriminator descends
         self.update(self.discriminator, self.d_optimizer, d_tape, total)
 
@@ -182,13 +202,35 @@ class GAN(keras.Model):
         with g_tape:
             g_loss = self.g_loss(self.discriminate(fake, labels, training=True))
         self.update(self.generator, self.g_optimizer, g_tape, g_loss)
+        return d_loss, g_loss
 
-        if self.ema:
-            self.update_ema()
-        # Under a tf.distribute strategy Keras divides each replica's loss by the number of
-        # replicas; undo that for the logged values, which then read the same on any setup.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return self.log_losses(d_loss * replicas, g_loss * replicas)
+    def simultaneous_update(self, real, labels, noise):
+        """One scoring of real images and fakes; both networks step from it at once."""
+        import tensorflow as tf
+
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generate(noise, labels, training=True)
+            real_logits, penalty = self.real_scores(real, labels)
+            fake_logits = self.discriminate(fake, labels, training=True)
+            d_loss = self.d_loss(real_logits, fake_logits)  # real "real", fakes "fake" ...
+            total = d_loss + penalty
+            g_loss = self.g_loss(fake_logits)  # ... and the same fakes "real"
+        self.update(self.discriminator, self.d_optimizer, d_tape, total)
+        self.update(self.generator, self.g_optimizer, g_tape, g_loss)
+        return d_loss, g_loss
+
+    def real_scores(self, real, labels):
+        """The discriminator's scores of the real images, and R1's penalty on how steeply
+        they change with the images (0 without `r1`). Called on the discriminator's tape."""
+        import tensorflow as tf
+
+        if not self.r1:
+            return self.discriminate(real, labels, training=True), 0.0
+        with tf.GradientTape() as r1_tape:  # how the real scores move with the images
+            r1_tape.watch(real)
+            real_logits = self.discriminate(real, labels, training=True)
+            summed = ops.sum(real_logits)  # its gradient holds every image's slope
+        return real_logits, self.r1_penalty(r1_tape.gradient(summed, real))
 
     def update(self, network, optimizer, tape, loss):
         """One optimizer step on `network`'s weights down the gradient of `loss`."""

@@ -1,6 +1,6 @@
 """`GAN.train_step` for Keras's JAX backend (what runs on a GPU box without TensorFlow).
 
-The same two updates in the same order as the TensorFlow step in `training.py`; only the
+The same updates in the same order as the TensorFlow step in `training.py`; only the
 mechanics differ. JAX has no tape and no mutable variables inside a compiled function:
 Keras passes every variable's value in as `state` and wants the updated values back.
 `run(values, fn)` calls ordinary Keras code with the variables reading from `values` and
@@ -61,33 +61,57 @@ def train_step(gan, state, data):
     fake, pullback, new = jax.vjp(generate, get(values, g_weights), has_aux=True)
     values = {**values, **new}
 
-    # 1. The discriminator: real images should score "real", the fakes "fake".
     d_weights = gan.discriminator.trainable_variables
 
-    def d_losses(weights):
+    def scores(weights, fakes):
+        """The discriminator's scores of the real images and of `fakes`, and R1's penalty."""
         vals = put(values, d_weights, weights)
 
         def real_scores(images):  # how the real scores move with the images (R1)
             return run(vals, lambda: gan.discriminate(images, labels, training=True))
 
         real_logits, slope_of, vals = jax.vjp(real_scores, real, has_aux=True)
-        fake_logits, vals = run(vals, lambda: gan.discriminate(
-            jax.lax.stop_gradient(fake), labels, training=True))
-        loss = gan.d_loss(real_logits, fake_logits)
-        penalty = gan.r1_penalty(slope_of(jax.numpy.ones_like(real_logits))[0]) if gan.r1 else 0.0
-        return gan.d_optimizer.scale_loss(loss + penalty), (loss, vals)
+        fake_logits, vals = run(vals, lambda: gan.discriminate(fakes, labels, training=True))
+        penalty = (gan.r1_penalty(slope_of(jax.numpy.ones_like(real_logits))[0]) if gan.r1
+                   else jax.numpy.zeros(()))
+        return (real_logits, fake_logits, penalty), vals
 
-    (_, (d_loss, new)), grads = jax.value_and_grad(d_losses, has_aux=True)(get(values, d_weights))
-    values = update({**values, **_without(new, gan.discriminator)}, gan.discriminator,
-                    gan.d_optimizer, grads)
+    def d_total(s):  # real images should score "real", the fakes "fake"
+        loss = gan.d_loss(s[0], s[1])
+        return gan.d_optimizer.scale_loss(loss + s[2]), loss
 
-    # 2. The generator: the same fakes should now score "real".
-    def g_loss_fn(fake_images):
-        loss, new = run(values, lambda: gan.g_loss(gan.discriminate(fake_images, labels,
-                                                                     training=True)))
-        return gan.g_optimizer.scale_loss(loss), (loss, new)
+    def g_total(fake_logits):  # the fakes should score "real"
+        loss = gan.g_loss(fake_logits)
+        return gan.g_optimizer.scale_loss(loss), loss
 
-    (_, (g_loss, values)), fake_grad = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
+    if gan.update_rule == "simultaneous":
+        # One scoring serves both losses; each pulls its own gradient back through it
+        # (the compiler drops the halves of each pull-back that go unused).
+        s, pull, new = jax.vjp(scores, get(values, d_weights), fake, has_aux=True)
+        (_, d_loss), d_cotangent = jax.value_and_grad(d_total, has_aux=True)(s)
+        (_, g_loss), g_cotangent = jax.value_and_grad(g_total, has_aux=True)(s[1])
+        grads, _ = pull(d_cotangent)
+        _, fake_grad = pull((jax.numpy.zeros_like(s[0]), g_cotangent, jax.numpy.zeros(())))
+        values = update({**values, **_without(new, gan.discriminator)}, gan.discriminator,
+                        gan.d_optimizer, grads)
+    else:
+        # 1. The discriminator steps on real images and fakes.
+        def d_losses(weights):
+            s, vals = scores(weights, jax.lax.stop_gradient(fake))
+            total, loss = d_total(s)
+            return total, (loss, vals)
+
+        (_, (d_loss, new)), grads = jax.value_and_grad(d_losses, has_aux=True)(get(values, d_weights))
+        values = update({**values, **_without(new, gan.discriminator)}, gan.discriminator,
+                        gan.d_optimizer, grads)
+
+        # 2. The generator: the same fakes, scored by the updated discriminator.
+        def g_losses(fake_images):
+            (total, loss), new = run(values, lambda: g_total(
+                gan.discriminate(fake_images, labels, training=True)))
+            return total, (loss, new)
+
+        (_, (g_loss, values)), fake_grad = jax.value_and_grad(g_losses, has_aux=True)(fake)
     (grads,) = pullback(fake_grad)
     values = update(values, gan.generator, gan.g_optimizer, grads)
 

@@ -29,7 +29,8 @@ def main():
     # (no bias before batch norm: its true gradient is 0, and Adam would amplify round-off)
     for w in [*g.trainable_weights, *d.trainable_weights]:
         w.assign(rng.normal(0, 0.5, w.shape).astype("float32"))
-    gan = FixedNoiseGAN(g, d, latent_dim=4, ema=0.9, r1=float(os.environ.get("GANUTILS_CHECK_R1", "0")))
+    gan = FixedNoiseGAN(g, d, latent_dim=4, ema=0.9, r1=float(os.environ.get("GANUTILS_CHECK_R1", "0")),
+                        update=os.environ.get("GANUTILS_CHECK_UPDATE", "alternating"))
     gan.compile(d_optimizer=keras.optimizers.Adam(0.05), g_optimizer=keras.optimizers.Adam(0.05),
                 label_smoothing=0.1)
     x = rng.uniform(-1, 1, (16, 6)).astype("float32")

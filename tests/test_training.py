@@ -158,6 +158,7 @@ def test_nan_loss_stops_with_epoch_and_batch(tmp_path):
         (dict(loss="hinge", label_smoothing=0.1), "bce loss only"),
         (dict(loss="wasserstein"), "unknown loss 'wasserstein'"),
         (dict(r1=-1), "r1 must be a number in \\[0, 1000\\)"),
+        (dict(update="both"), "unknown update 'both': choose one of alternating, simultaneous"),
 ])
 def test_bad_parameters_get_clear_errors(bad, match):
     with pytest.raises(ConfigError, match=match):
@@ -243,6 +244,23 @@ def test_r1_flattens_the_discriminator_around_the_real_images():
         losses[r1] = hist.history["d_loss"][-1]
     assert slopes[10.0] < 0.6 * slopes[0.0], slopes
     assert 0 < losses[10.0] < 5  # a plain loss value; the penalty is not logged
+
+
+@pytest.mark.parametrize("update, passes", [("alternating", 3), ("simultaneous", 2)])
+def test_the_simultaneous_update_scores_the_fakes_once(update, passes):
+    """Alternating: D scores real images and fakes, steps, then scores the fakes again for G.
+    Simultaneous: one scoring of each serves both networks; both still learn."""
+    gan = runs.build_gan(runs.TrainConfig(model="mlp", update=update, ema=0, jit_compile=False))
+    scored, discriminate = [], gan.discriminate
+    gan.discriminate = lambda images, labels, training: scored.append(1) or discriminate(
+        images, labels, training)
+    before = [w.numpy().copy() for w in (gan.generator.weights[0], gan.discriminator.weights[0])]
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+    logs = gan.train_step(images)
+    assert len(scored) == passes
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    after = (gan.generator.weights[0], gan.discriminator.weights[0])
+    assert all(not np.array_equal(a, b.numpy()) for a, b in zip(before, after))
 
 
 def test_without_ema_the_sampler_is_the_generator():
