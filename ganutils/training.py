@@ -166,26 +166,13 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         """One round of the game: the discriminator learns to tell real images from
-        generated ones, and the generator learns to fool it."""
+        generated ones, then the generator learns to fool the updated discriminator."""
         import tensorflow as tf
 
         real, labels = self.split_batch(data)
         noise = self.draw_noise(ops.shape(real)[0])
-        if self.update_rule == "simultaneous":
-            d_loss, g_loss = self.simultaneous_update(real, labels, noise)
-        else:
-            d_loss, g_loss = self.alternating_update(real, labels, noise)
-        if self.ema:
-            self.update_ema()
-        # Under a tf.distribute strategy Keras divides each replica's loss by the number of
-        # replicas; undo that for the logged values, which then read the same on any setup.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return self.log_losses(d_loss * replicas, g_loss * replicas)
-
-    def alternating_update(self, real, labels, noise):
-        """The discriminator steps first; then the generator against the updated one."""
-        import tensorflow as tf
-
+        if self.update_rule == "simultaneous":  # the TensorFlow tutorial's step, below
+            return self.finish_step(*self.simultaneous_update(real, labels, noise))
         # The generator's tape records how the fakes are made; it is paused while the
         # discriminator learns, then resumed to see the updated discriminator score them.
         with tf.GradientTape() as g_tape:
@@ -193,7 +180,7 @@ class GAN(keras.Model):
 
         # 1. The discriminator: real images should score "real", the fakes "fake".
         with tf.GradientTape() as d_tape:
-            real_logits, penalty = self.real_scores(real, labels)
+            real_logits, penalty = self.real_scores(real, labels)  # penalty: 0 unless r1
             d_loss = self.d_loss(real_logits, self.discriminate(fake, labels, training=True))
             total = d_loss + penalty  # on the tape: what the discriminator descends
         self.update(self.discriminator, self.d_optimizer, d_tape, total)
@@ -202,10 +189,22 @@ class GAN(keras.Model):
         with g_tape:
             g_loss = self.g_loss(self.discriminate(fake, labels, training=True))
         self.update(self.generator, self.g_optimizer, g_tape, g_loss)
-        return d_loss, g_loss
+        return self.finish_step(d_loss, g_loss)
+
+    def finish_step(self, d_loss, g_loss):
+        """After both updates: move the weight average, then log the losses."""
+        import tensorflow as tf
+
+        if self.ema:
+            self.update_ema()
+        # Under a tf.distribute strategy Keras divides each replica's loss by the number of
+        # replicas; undo that for the logged values, which then read the same on any setup.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return self.log_losses(d_loss * replicas, g_loss * replicas)
 
     def simultaneous_update(self, real, labels, noise):
-        """One scoring of real images and fakes; both networks step from it at once."""
+        """The TensorFlow DCGAN tutorial's step (`update="simultaneous"`): one scoring of the
+        real images and the fakes serves both losses; both networks step from it at once."""
         import tensorflow as tf
 
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
