@@ -230,7 +230,7 @@ def targets() -> str:
                          f"{mark(share >= .07)} |")
     if m02 and "fid_ratio_to_baseline" in m02:
         r = m02["fid_ratio_to_baseline"]
-        lines.append(f"| 02: better DCGAN's FID <= half of 01's | {m02['fid']:.2f} / "
+        lines.append(f"| 02: better DCGAN's FID <= half of 01's (01's report when 02 ran) | {m02['fid']:.2f} / "
                      f"{m02['baseline_fid']:.2f} = {r:.2f} | {mark(r <= .5)} |")
     if m07:
         lines.append(f"| 07: label accuracy >= 85% | {m07['label_accuracy']:.1%} | "
