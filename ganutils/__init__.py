@@ -6,10 +6,12 @@ layer or the ones above it in this list):
 * `errors`, `files`, `config` (the data folder), `datasets` (what each dataset is),
   `metrics` (FID and KID), `quiet` (TensorFlow's start-up notices kept off the screen);
 * `data` (datasets as tf.data, or NumPy batches on other Keras backends), `models`
-  (generator and discriminator builders from the writeups), `augment` (DiffAugment),
+  (generator and discriminator builders from the writeups), `fastgan` (FastGAN's networks,
+  for few-shot sets), `augment` (DiffAugment),
   `classifiers`, `sampling`, `plots`, `gif`;
 * `trainconfig` (a run's settings, their checks, the named configurations), `training`
-  (the GAN `keras.Model` and its `train_step`; `training_jax` for Keras's JAX backend),
+  (the GAN `keras.Model` and its `train_step`, the conditional GAN and FastGAN;
+  `training_jax` for Keras's JAX backend),
   `xla`, `phase_conv` and `speedups` (XLA-on-CPU workarounds, swapped in for training only),
   `jit` (XLA on or off, chosen by timing), `checkpoint` (resume state, plain saved
   generators), `evaluation` (scores in a classifier's feature space), `callbacks` (frames,

@@ -73,15 +73,21 @@ def real_sets(dataset: str, n: int, seed: int = 0, path=None, size: int = 64, cl
     """(reference, held_out) real images in [-1, 1]: `n` training images and up to `n` test
     images (of `classes` only, when given: the images a class-subset run learned from); for
     image folders (no test split) two disjoint halves of the folder."""
+    reference, held_out, _ = _real_sets(dataset, n, seed, path, size, classes)
+    return reference, held_out
+
+
+def _real_sets(dataset, n, seed, path, size, classes):
+    """`real_sets`, and the held-out images' labels (None for a folder)."""
     rng = np.random.default_rng(seed)
     train, _, _ = data.load_arrays(dataset, "train", classes, size=size, path=path)
     train = datasets.to_tanh_range(train[rng.permutation(len(train))])
     if datasets.get(dataset).labelled:  # a test split to hold out
-        test, _, _ = data.load_arrays(dataset, "test", classes)
-        test = datasets.to_tanh_range(test[rng.permutation(len(test))[:n]])
-        return train[:n], test
+        test, labels, _ = data.load_arrays(dataset, "test", classes)
+        pick = rng.permutation(len(test))[:n]
+        return train[:n], datasets.to_tanh_range(test[pick]), np.asarray(labels)[pick]
     half = len(train) // 2
-    return train[:half], train[half:]
+    return train[:half], train[half:], None
 
 
 def scores(fake_features, real_features, kid_subsets=50):
@@ -120,7 +126,7 @@ def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="
                           "pass classes=[...], the classes it was trained on, in their order")
     space = FeatureSpace(dataset, extractor)
     side = int(generator.outputs[0].shape[1])
-    reference, held_out = real_sets(dataset, n, seed, path, size=side, classes=classes)
+    reference, held_out, held_truth = _real_sets(dataset, n, seed, path, side, classes)
     ref_f, _ = space(reference)
     held_f, held_labels = space(held_out)
     images, labels = sampling.sample(generator, n, seed)
@@ -139,4 +145,6 @@ def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="
             per = [float((predicted[asked == c] == c).mean()) for c in trained]
             result["label_accuracy"] = float((predicted == asked).mean())
             result["label_accuracy_per_class"] = [round(a, 4) for a in per]
+            # the same reading of real held-out images: what a perfect generator would score
+            result["floor"]["label_accuracy"] = float((held_labels == held_truth).mean())
     return result

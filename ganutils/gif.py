@@ -13,6 +13,7 @@ from .files import atomic_path
 # large, and a report holds one GIF per variant.
 REPORT_BYTES = 600_000
 BAND = 16  # pixels of the white band above each frame that holds its epoch
+SMALL = 400  # a GIF narrower than this (a grid of 28- or 32-pixel cells) is shown at twice its size
 # A GIF thinned to fit: no fewer frames than this while its grids can be cut instead...
 MIN_FRAMES = 6
 # ...to these parts of a frame's width and height (a 10x10 grid's top-left 8x8, 6x6, 4x4).
@@ -70,8 +71,12 @@ def show(path, max_frames: int = 12, max_bytes: int = 1_500_000):
 
     from IPython.display import HTML
 
-    data = base64.b64encode(thinned(path, max_frames, max_bytes)).decode("ascii")
-    return HTML(f'<img src="data:image/gif;base64,{data}" alt="{Path(path).name}: samples '
+    raw = thinned(path, max_frames, max_bytes)
+    width = imageio.imread(raw).shape[1]  # the first frame
+    shown = width * 2 if width < SMALL else width  # small cells drawn twice as large, not stored so
+    data = base64.b64encode(raw).decode("ascii")
+    return HTML(f'<img src="data:image/gif;base64,{data}" width="{shown}" '
+                'style="image-rendering: pixelated" alt="' f'{Path(path).name}: samples '
                 'from fixed noise as training went on, the epoch above each frame"/>')
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import keras
 from keras import layers
 
+from . import fastgan
 from .errors import check_choice
 
 
@@ -291,6 +292,7 @@ class ModelSpec:
     conditional: bool
     source: str  # the writeup it follows (a key of WRITEUPS)
     batch_size: int
+    decoders: Callable | None = None  # FastGAN: decoders of the discriminator's features
 
     def build(self, latent_dim=None, image_shape=None, num_classes=10):
         """(generator, discriminator) built for this pair's (or the given) shapes; a
@@ -332,6 +334,8 @@ MODELS = {
                          "pokemon", 64),
     "dcgan64_resize": ModelSpec(dcgan64_resize_generator, dcgan64_discriminator, 128, (64, 64, 3),
                                 False, "pokemon", 64),
+    "fastgan64": ModelSpec(fastgan.fastgan64_generator, fastgan.fastgan64_discriminator, 256,
+                           (64, 64, 3), False, "pokemon", 32, fastgan.fastgan64_decoders),
 }
 
 

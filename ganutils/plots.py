@@ -83,21 +83,26 @@ def _label_rows(ax, labels, n: int, cols: int, side: int, pad: int = 1) -> None:
 
 
 def grids_side_by_side(panels: dict, cols: int = 6, rows: int | None = None, path=None,
-                       inches: float = 2.2, row_labels=None):
-    """Several grids in one row, each under its label ({label: images in [-1, 1]}): the
-    snapshots of one run from early to late, or the final samples of several variants.
+                       inches: float = 2.2, row_labels=None, per_row: int = 4):
+    """Grids side by side, `per_row` to a row, each under its label ({label: images in
+    [-1, 1]}): the snapshots of one run from early to late, or the final samples of several
+    variants.
     Each panel shows its first `rows` x `cols` images (square by default); `row_labels`
     name the rows of the first panel (a class a row)."""
     import matplotlib.pyplot as plt
 
     rows = rows or cols
-    fig, axes = plt.subplots(1, len(panels), figsize=(inches * len(panels), inches * rows / cols + 0.5),
+    across = min(len(panels), per_row)  # wrapped: no strip wider than about 5:1
+    lines = -(-len(panels) // across)
+    fig, axes = plt.subplots(lines, across, figsize=(inches * across, (inches * rows / cols + 0.5) * lines),
                              squeeze=False)
-    for i, (ax, (label, images)) in enumerate(zip(axes[0], panels.items())):
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    for i, (ax, (label, images)) in enumerate(zip(axes.flat, panels.items())):
         images = np.asarray(images)[:rows * cols]
         grid = tile(images, cols)
         ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
-        _label_rows(ax, row_labels if i == 0 else None, len(images), cols, images.shape[1])
+        _label_rows(ax, row_labels if i % across == 0 else None, len(images), cols, images.shape[1])
         ax.set_title(wrapped(label, inches), fontsize=10)
     fig.tight_layout()
     return _finish(fig, path)
@@ -117,13 +122,22 @@ def log_scale(ax) -> None:
     ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
 
 
-def loss_curves(history: dict, zoom: tuple | None = None, path=None, title: str = ""):
+# Each loss where neither network is ahead: the discriminator scores every image 0 (a
+# probability of 1/2). Binary cross-entropy: D pays ln 2 on real and ln 2 on fake images,
+# G pays ln 2. Hinge: D pays 1 on each, G pays 0.
+BALANCE = {"bce": {"d_loss": 2 * np.log(2), "g_loss": np.log(2)},
+           "hinge": {"d_loss": 2.0, "g_loss": 0.0}}
+
+
+def loss_curves(history: dict, zoom: tuple | None = None, path=None, title: str = "",
+                loss: str = "bce"):
     """Per-epoch mean losses of D and G over the whole run, a zoomed window beside it, and
     KID per epoch when the run measured it.
 
     `zoom=(first, last)` picks epochs for the right panel; by default the last quarter,
     where the writeups' plots showed the losses settling. `title` names the run above all
-    panels, for a page that shows several runs' curves.
+    panels, for a page that shows several runs' curves. Dashed lines: each loss at balance
+    (`BALANCE` for the run's `loss`), where the discriminator can only guess.
     """
     import matplotlib.pyplot as plt
 
@@ -139,17 +153,21 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None, title: str 
         ax = axes[0][-1]
         ax.plot(*zip(*kid), ".-", color="tab:green")
         ax.set(xlabel="epoch", ylabel="KID", title="sample quality (KID, lower is better)")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         if min(k for _, k in kid) > 0:
             log_scale(ax)
         ax.grid(alpha=0.3)
-    for ax, (panel, keep) in zip(axes[0], panels):
+    for i, (ax, (panel, keep)) in enumerate(zip(axes[0], panels)):
         for key, colour in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):
             ax.plot(epochs[keep], np.asarray(history[key])[keep], ".-", color=colour,
                     label=f"{key[0].upper()} loss")
+            if i == 0:  # the zoom keeps the curves' own range
+                ax.axhline(BALANCE[loss][key], color=colour, ls="--", lw=1,
+                           label=f"{key[0].upper()} at balance ({BALANCE[loss][key]:.2f})")
         ax.set(xlabel="epoch", ylabel="mean loss", title=panel)
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout()
@@ -164,19 +182,20 @@ def batch_losses(history: dict, epoch: int | None = None, path=None, title: str 
     b = {k: np.asarray(v) for k, v in history["batches"].items()}
     epoch = int(b["epoch"].max()) if epoch is None else epoch
     keep = b["epoch"] == epoch
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.plot(b["step"][keep], b["d_loss"][keep], lw=1, label="D loss")
-    ax.plot(b["step"][keep], b["g_loss"][keep], lw=1, label="G loss")
+    fig, axes = plt.subplots(2, 1, figsize=(8, 3.6), sharex=True)  # apart: they overlap
+    for ax, key, colour in zip(axes, ("d_loss", "g_loss"), ("tab:blue", "tab:orange")):
+        ax.plot(b["step"][keep], b[key][keep], lw=1, color=colour)
+        ax.set(ylabel=f"{key[0].upper()} loss")
+        ax.grid(alpha=0.3)
     heading = f"per-batch losses, epoch {epoch}"
-    ax.set(xlabel="batch", ylabel="loss", title=f"{title}: {heading}" if title else heading)
-    ax.grid(alpha=0.3)
-    ax.legend()
+    axes[0].set_title(f"{title}: {heading}" if title else heading)
+    axes[1].set_xlabel("batch")
     fig.tight_layout()
     return _finish(fig, path)
 
 
 def class_histogram(shares, names, title: str = "", path=None, ylabel: str = "share of samples",
-                    reference: tuple | None = ("uniform", None)):
+                    reference: tuple | None = ("uniform", None), ylim: tuple | None = None):
     """One bar per class: by default the share of generated samples the domain classifier
     puts in each class, with the uniform share as a dashed line. For other per-class values
     (label accuracy) pass their `ylabel` and a `reference` (label, level), or None."""
@@ -188,8 +207,10 @@ def class_histogram(shares, names, title: str = "", path=None, ylabel: str = "sh
         label, level = reference
         ax.axhline(1 / len(shares) if level is None else level, color="k", lw=1, ls="--",
                    label=label)
-        ax.legend()
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)  # off the bars
     ax.set_xticks(range(len(shares)), names, rotation=30 if max(map(len, names)) > 2 else 0)
     ax.set(ylabel=ylabel, title=wrapped(title, 7))
+    if ylim:  # e.g. accuracies all near 1: a bar's height is then readable
+        ax.set_ylim(*ylim)
     fig.tight_layout()
     return _finish(fig, path)

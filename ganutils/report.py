@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -23,21 +24,47 @@ def train_minutes(history: dict) -> float:
 
 
 def trained(run) -> str:
-    """One line on what `runs.train` just did: epochs and minutes in all, and whether this
-    call resumed an earlier one or found the run already finished (then it trained nothing)."""
+    """One line on the run `runs.train` returned: epochs and minutes in all, and whether this
+    call resumed an earlier one. (A run found finished in its folder is shown as it is.)"""
     line = (f"{run.epochs_done} epochs in {train_minutes(run.history):.1f} training minutes, "
             f"batch {run.config.batch_size}")
     earlier = run.epochs_done - run.epochs_now
     if earlier and run.epochs_now:
         line += f" (resumed after epoch {earlier}: {run.epochs_now} epochs trained by this call)"
-    elif earlier:
-        line += " (this run had already finished in its folder: loaded, nothing more trained)"
     resumed = run.history.get("resumed_after", [])
     if len(resumed) > (1 if earlier and run.epochs_now else 0):  # earlier sittings than this
         line += (f"; trained in {len(resumed) + 1} sittings, resumed after epoch"
                  f"{'s' if len(resumed) > 1 else ''} {', '.join(map(str, resumed))}")
-    devices = dict.fromkeys(d for d in run.history.get("device", []) if d)
-    return line + (f"; on {' and '.join(devices)}" if devices else "")
+    return line  # the machine is named once, with the measured results (`describe`)
+
+
+def shapes(model) -> str:
+    """A network as a short table: each layer's kind, output shape and weights, with
+    nested models opened (what `summary` shows, without its truncated names and rules)."""
+    rows = [("layer", "output shape", "weights")]
+
+    def walk(m):
+        for layer in m.layers:
+            if isinstance(layer, keras.Model):
+                walk(layer)
+                continue
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            out = layer.output
+            shape = [tuple(o.shape[1:]) for o in out] if isinstance(out, (list, tuple)) else tuple(out.shape[1:])
+            kind = type(layer).__name__
+            inner = getattr(layer, "layer", None)  # a wrapper such as SpectralNormalization
+            kind = f"{kind}({type(inner).__name__})" if inner else kind
+            act = getattr(layer, "activation", None)
+            if act is not None and getattr(act, "__name__", "linear") != "linear":
+                kind += f", {act.__name__}"
+            rows.append((kind, str(shape),
+                         f"{layer.count_params():,}"))
+
+    walk(model)
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{a:<{width[0]}}  {b:<{width[1]}}  {c:>{width[2]}}" for a, b, c in rows]
+    return "\n".join([f"{model.name}: {model.count_params():,} weights", *lines])
 
 
 def real_grid(images, n: int = 64, seed: int = 0, path=None):
@@ -127,15 +154,17 @@ def describe(m: dict, class_names=None) -> str:
     names = class_names or [str(i) for i in range(10)]
     if "label_accuracy" in m:
         per, asked = m["label_accuracy_per_class"], m.get("classes") or names
-        lines.append(f"label accuracy {m['label_accuracy']:.1%}; worst class "
-                     f"{asked[per.index(min(per))]} {min(per):.1%}")
+        floor = m["floor"].get("label_accuracy")
+        lines.append(f"label accuracy {m['label_accuracy']:.1%}"
+                     + (f" (real held-out images: {floor:.1%})" if floor is not None else "")
+                     + f"; worst class {asked[per.index(min(per))]} {min(per):.1%}")
         lines.append("per class: " + ", ".join(f"{c} {a:.1%}" for c, a in zip(asked, per)))
     if "class_share" in m and m.get("classes"):  # a class subset: what the samples look like
         lines.append(class_verdicts(m["class_share"], names, m["classes"]))
     elif "class_share" in m:
         share = m["class_share"]
         lines.append(f"classes with at least 5% of samples: {m['classes_at_least_5pct']} of "
-                     f"{len(share)}; smallest share {names[share.index(min(share))]} {min(share):.1%}")
+                     f"{len(share)}; the smallest share: {names[share.index(min(share))]} ({min(share):.1%})")
         lines.append("share of samples per class: " + ", ".join(f"{c} {a:.1%}" for c, a in zip(names, share)))
     if "saturation" in m:
         lines.append(f"colour saturation {m['saturation']:.2f} (real images "

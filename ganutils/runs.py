@@ -35,7 +35,7 @@ from .files import check_writable, write_json
 from .gif import REPORT_BYTES, frames_to_gif, thinned
 from .plots import save_grid
 from .trainconfig import CONFIGS, IDENTITY, TrainConfig  # noqa: F401 (CONFIGS: runs.CONFIGS)
-from .training import GAN, ConditionalGAN
+from .training import GAN, ConditionalGAN, FastGAN
 
 
 @dataclass
@@ -69,11 +69,12 @@ class Run:
         return self.out_dir / name
 
 
-def build_gan(config: TrainConfig) -> GAN:
-    """The compiled GAN that `config` describes (models built with the run's seed)."""
+def build_gan(config: TrainConfig, log=print) -> GAN:
+    """The compiled GAN that `config` describes (models built with the run's seed). `log`
+    gets the one line saying whether XLA was chosen, when it is timed for the first time."""
     c = config.validated()
     spec = models.get(c.model)
-    xla_on = resolve_jit(c)
+    xla_on = resolve_jit(c, log)
     keras.utils.set_random_seed(c.seed)
     with _dtype_policy(c.precision):
         generator, discriminator = spec.build(c.latent_dim, num_classes=len(c.labels))
@@ -81,11 +82,12 @@ def build_gan(config: TrainConfig) -> GAN:
             discriminator = models.spectral_normalized(discriminator)
         if xla_on and _tensorflow_on_cpu():  # a speed trick for XLA on CPUs, never saved
             generator, discriminator = speedups.accelerated(generator), speedups.accelerated(discriminator)
+        extra = {"decoders": spec.decoders(discriminator)} if spec.decoders else {}
     if c.precision != "float32":  # images and logits leave the networks in float32
         generator, discriminator = _float32_output(generator), _float32_output(discriminator)
-    cls = ConditionalGAN if spec.conditional else GAN
+    cls = FastGAN if spec.decoders else ConditionalGAN if spec.conditional else GAN
     gan = cls(generator, discriminator, latent_dim=c.latent_dim, seed=c.seed, ema=c.ema,
-              augment=c.augment, loss=c.loss, r1=c.r1, update=c.update)
+              augment=c.augment, loss=c.loss, r1=c.r1, update=c.update, **extra)
 
     def adam(lr):
         opt = keras.optimizers.Adam(lr, beta_1=c.beta_1)
@@ -97,7 +99,7 @@ def build_gan(config: TrainConfig) -> GAN:
     return gan
 
 
-def resolve_jit(c: TrainConfig) -> bool:
+def resolve_jit(c: TrainConfig, log=print) -> bool:
     """`c.jit_compile`, or where it is None: $GANUTILS_JIT if set, else the faster of XLA on
     and off for this step on this machine, timed once and remembered (see `ganutils.jit`).
     On JAX: compiled (without, it runs op by op)."""
@@ -115,7 +117,7 @@ def resolve_jit(c: TrainConfig) -> bool:
            **{k: getattr(c, k) for k in ("model", "batch_size", "latent_dim", "image_size",
                                          "precision", "augment", "loss", "spectral_norm", "r1",
                                          "update", "ema", "steps_per_execution")}}
-    return jit.choose(key, lambda: step_seconds(c))
+    return jit.choose(key, lambda: step_seconds(c), log=log)
 
 
 def _tensorflow_on_cpu() -> bool:
@@ -162,9 +164,11 @@ def _dtype_policy(name: str):
 def _float32_output(model):
     """`model` with a float32 cast on its output, as the Keras mixed-precision guide advises
     for the last layer: tanh images and logits are then exact enough for the loss and plots."""
-    out = keras.layers.Activation("linear", dtype="float32", name="to_float32")(model.outputs[0])
+    names = ["to_float32"] if len(model.outputs) == 1 else [f"to_float32_{i}" for i in range(len(model.outputs))]
+    outs = [keras.layers.Activation("linear", dtype="float32", name=n)(o)
+            for n, o in zip(names, model.outputs)]
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    return keras.Model(inputs, out, name=model.name)
+    return keras.Model(inputs, outs[0] if len(outs) == 1 else outs, name=model.name)
 
 
 def _check_same_run(out: Path, c: TrainConfig):
@@ -198,7 +202,7 @@ def train(config: TrainConfig | None = None, verbose: int = 2, extra_callbacks=(
     quality = _quality_callback(c, images, out) if c.quality_every else None  # the pictures as they are
     if c.mirror:
         images, labels = mirrored(images, labels)
-    gan = build_gan(c)
+    gan = build_gan(c, log=print if verbose else lambda line: None)
     done = checkpoint.restore(gan, out / "state.weights.h5")
     write_json(out / "config.json", dataclasses.asdict(c))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from . import training_jax, xla
+from . import fastgan, training_jax, xla
 from .augment import diff_augment, parse_policy
 from .trainconfig import LOSSES, UPDATES
 
@@ -98,7 +98,11 @@ class GAN(keras.Model):
         checkpoint and JAX's compiled step need them before the first update."""
         for opt, net in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
             if not opt.built:
-                opt.build(net.trainable_variables)
+                opt.build(self.trainable_weights_of(net))
+
+    def trainable_weights_of(self, network):
+        """The weights that `network`'s optimizer steps (a subclass may add its helpers')."""
+        return network.trainable_variables
 
     @property
     def sampler(self):
@@ -233,7 +237,7 @@ class GAN(keras.Model):
 
     def update(self, network, optimizer, tape, loss):
         """One optimizer step on `network`'s weights down the gradient of `loss`."""
-        weights = network.trainable_variables
+        weights = self.trainable_weights_of(network)
         # scale_loss: the identity, except under mixed_float16's LossScaleOptimizer.
         grads = tape.gradient(optimizer.scale_loss(loss), weights)
         optimizer.apply_gradients(zip(grads, weights))
@@ -266,3 +270,58 @@ class ConditionalGAN(GAN):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
+
+class FastGAN(GAN):
+    """The GAN step with FastGAN's discriminator: it scores real images and also rebuilds
+    them; the rebuilding error (mean squared, in pixels) joins its loss on real images.
+    The generator's step is the GAN's. Use with loss="hinge", as the paper."""
+
+    def __init__(self, generator, discriminator, decoders, seed=0, **kw):
+        if kw.get("r1"):
+            raise ValueError("fastgan64 has no R1 option: its reconstruction loss keeps the "
+                             "discriminator from memorising; set r1=0")
+        super().__init__(generator, discriminator, seed=seed, **kw)
+        self.decode_whole, self.decode_quarter = decoders
+        self.quarter_seed = keras.random.SeedGenerator(seed + 2)
+        self.rec_loss_tracker = keras.metrics.Mean(name="rec_loss")
+
+    def compile(self, *args, **kw):
+        if keras.backend.backend() != "tensorflow":  # the JAX step knows nothing of decoders
+            raise ValueError("fastgan64 trains on Keras's TensorFlow backend only: set "
+                             "KERAS_BACKEND=tensorflow")
+        super().compile(*args, **kw)
+
+    @property
+    def metrics(self):
+        return [*super().metrics, self.rec_loss_tracker]
+
+    def trainable_weights_of(self, network):
+        """The discriminator's step also trains the decoders."""
+        if network is self.discriminator:
+            return [*network.trainable_variables, *self.decode_whole.trainable_variables,
+                    *self.decode_quarter.trainable_variables]
+        return network.trainable_variables
+
+    def discriminate(self, images, labels, training):
+        return self.discriminator(self.augmented(images, training), training=training)[0]
+
+    def real_scores(self, real, labels):
+        """The real images' scores, and the error of rebuilding them from the discriminator's
+        features: the whole image at half size from the 8x8 map, and a random quarter at
+        full size from that quarter of the 16x16 map. The target is the image as the
+        discriminator saw it (after DiffAugment)."""
+        seen = self.augmented(real, training=True)
+        logits, f8, f16 = self.discriminator(seen, training=True)
+        whole = self.decode_whole(f8, training=True)
+        shrink = seen.shape[1] // whole.shape[1]
+        small = ops.average_pool(seen, shrink, shrink, padding="valid")
+        which = keras.random.randint((ops.shape(seen)[0],), 0, 4, seed=self.quarter_seed)
+        quarter = self.decode_quarter(fastgan.pick(fastgan.quarters(f16), which), training=True)
+        target = fastgan.pick(fastgan.quarters(seen), which)
+        rec = (ops.mean(ops.square(ops.cast(whole, "float32") - small))
+               + ops.mean(ops.square(ops.cast(quarter, "float32") - target)))
+        self.rec_loss_tracker.update_state(rec)
+        return logits, rec
+
+    def log_losses(self, d_loss, g_loss):
+        return {**super().log_losses(d_loss, g_loss), "rec_loss": self.rec_loss_tracker.result()}

@@ -6,8 +6,8 @@
 * no output holds an error, a traceback, a stderr stream or a path of the machine it ran on,
   and the notebook's metadata holds no absolute path;
 * a run that trained more epochs than its parameters say (it was resumed) says so;
-* every number in the discussion (the Markdown after "What the run showed") is among the
-  notebook's outputs, so the prose cannot drift from what the run printed;
+* every number in the discussion (the Markdown section "What the run showed", up to the
+  next heading of its level or above) is among the notebook's outputs, so the prose cannot drift from what the run printed;
 * the folder stays small (every rebuild adds its files to every clone's history).
 
 `scripts/build_reports.py` runs it after each notebook.
@@ -28,6 +28,7 @@ MACHINE_PATH = re.compile(r"(?<![\w.])/(root|home|work|tmp|usr|opt|var|mnt|Users
                           r"|\b[A-Z]:\\")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
 DISCUSSION = re.compile(r"^#+\s*What the run showed", re.M)
+NEXT_SECTION = re.compile(r"^##?\s", re.M)
 LIMIT_MB = 12   # one report folder, with its generator and any kept long run
 KEPT_MB = 7     # of which a kept long run (`long/`: generator in float16, history, GIF, snapshots)
 TOTAL_MB = 80   # all of reports/
@@ -135,9 +136,12 @@ def _unbacked_numbers(nb: dict, outputs: str, code: str) -> list[str]:
     start = DISCUSSION.search(markdown)
     if not start:
         return ["no discussion section (a Markdown heading 'What the run showed')"]
+    discussion = markdown[start.end():]
+    end = NEXT_SECTION.search(discussion)  # the exercises and sources after it are not results
+    discussion = discussion[:end.start()] if end else discussion
     backed = _roundings(_numbers(outputs) | _numbers(code))
     missing = []
-    for n in sorted(_numbers(markdown[start.end():])):
+    for n in sorted(_numbers(discussion)):
         if len(n.replace(".", "")) < 2 or (n.isdigit() and len(n) == 4 and n[:2] in ("19", "20")):
             continue  # single digits, years
         if n.startswith("0") and "." not in n:

@@ -99,3 +99,13 @@ def test_a_kept_long_run_counts_in_the_folder_and_has_its_own_limit(tmp_path, mo
     assert any("the folder holds 2.0 MB" in line for line in check_report.problems(folder))
     monkeypatch.setattr(check_report, "KEPT_MB", 1)
     assert any("the kept long run holds 2.0 MB" in line for line in check_report.problems(folder))
+
+
+def test_the_discussion_ends_at_the_next_section(tmp_path):
+    """Exercises after the discussion predict what a change would do: not this run's results."""
+    cells = [*_whole_cells(), _md("## Exercises\n\nExpect a loss near 0.21 and 5.9.")]
+    assert check_report.problems(_report(tmp_path, cells, metrics={"epochs": 10})) == []
+    cells[3]["source"] += "\n\n### A closer look\n\nThe loss fell to 0.21."
+    (tmp_path / "again").mkdir()
+    found = check_report.problems(_report(tmp_path / "again", cells, metrics={"epochs": 10}))
+    assert any("0.21" in line for line in found), found

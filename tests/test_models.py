@@ -19,9 +19,14 @@ def test_generator_and_discriminator_shapes(name):
     images = np.asarray(g([z, labels] if spec.conditional else z))
     assert images.shape == (n, *spec.image_shape)
     assert images.min() >= -1.0 and images.max() <= 1.0  # tanh output
-    logits = np.asarray(d([images, labels] if spec.conditional else images))
-    assert logits.shape == (n, 1)
-    assert d.layers[-1].get_config().get("activation") in ("linear", None)  # logits, no sigmoid
+    out = d([images, labels] if spec.conditional else images)
+    if spec.decoders:  # FastGAN: a 5x5 map of patch logits, and the features it decodes
+        logits, f8, f16 = (np.asarray(o) for o in out)
+        assert logits.shape == (n, 5, 5, 1)
+        assert f8.shape[:3] == (n, 8, 8) and f16.shape[:3] == (n, 16, 16)
+    else:
+        assert np.asarray(out).shape == (n, 1)
+        assert d.layers[-1].get_config().get("activation") in ("linear", None)  # logits, no sigmoid
 
 
 def test_seed_004_generator_matches_its_parameter_table():

@@ -26,7 +26,7 @@ NOTEBOOKS = {
                        *(f"{kind}_{m}.{ext}" for m in ("dcgan_transpose", "dcgan_upsample")
                          for kind, ext in (("training", "gif"), ("losses", "png"),
                                            ("class_histogram", "png"), ("snapshots", "png")))],
-    "03_mnist_cgan": CGAN_FILES,
+    "03_mnist_cgan": [f for f in CGAN_FILES if f != "batch_losses.png"],
     "07_fashion_mnist": CGAN_FILES,
 }
 # The augmentation notebooks: each variant's run folder, and the comparison's files.

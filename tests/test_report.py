@@ -53,19 +53,19 @@ def test_long_titles_wrap_to_the_figure():
     assert "\n" in fig.axes[0].get_title()
 
 
-def test_a_run_says_whether_it_trained_resumed_or_only_loaded(tiny_run, tmp_path):
+def test_a_run_says_whether_it_was_resumed(tiny_run, tmp_path):
     import shutil
 
     assert "resumed" not in report.trained(tiny_run) and "3 epochs" in report.trained(tiny_run)
     copy = shutil.copytree(tiny_run.out_dir, tmp_path / "run")  # the shared run stays as it is
     again = runs.train(tiny_run.config, out_dir=str(copy), verbose=0)  # its epochs all done
-    assert "already finished" in report.trained(again)
+    assert report.trained(again) == report.trained(tiny_run)  # shown as it is
     more = runs.train(tiny_run.config, out_dir=str(copy), epochs=4, verbose=0)
     assert "resumed after epoch 3: 1 epochs trained by this call" in report.trained(more)
     assert "sittings" not in report.trained(more)
     again = runs.train(tiny_run.config, out_dir=str(copy), epochs=5, verbose=0)
     assert "trained in 3 sittings, resumed after epochs 3, 4" in report.trained(again)
-    assert f"on {callbacks.device_description()}" in report.trained(again)
+    assert callbacks.device_description() not in report.trained(again)  # named once, in describe
 
 
 def test_snapshot_strip_has_a_panel_per_snapshot_and_the_final_one(tiny_run, tmp_path):
@@ -235,3 +235,42 @@ def test_the_real_grid_samples_the_whole_set_not_its_first_class(monkeypatch):
     assert len(np.unique(shown["x"][:, 0, 0, 0])) >= 8  # most of the ten classes, not one
     report.real_grid(images[:20], n=64)
     assert len(shown["x"]) == 20
+
+
+def test_loss_curves_mark_each_loss_at_balance():
+    history = {"epochs": [1, 2, 3, 4], "d_loss": [1.4, 1.3, 1.2, 1.2], "g_loss": [0.8, 0.9, 1.0, 1.0]}
+    for loss, levels in (("bce", {2 * np.log(2), np.log(2)}), ("hinge", {2.0, 0.0})):
+        fig = plots.loss_curves(history, loss=loss)
+        dashed = {round(float(l.get_ydata()[0]), 6) for l in fig.axes[0].lines if l.get_linestyle() == "--"}
+        assert dashed == {round(float(v), 6) for v in levels}
+        assert not [l for l in fig.axes[1].lines if l.get_linestyle() == "--"]  # the zoom fits its curves
+
+
+def test_many_panels_wrap_into_rows():
+    panels = {f"epoch {e}": np.zeros((36, 8, 8, 1), np.float32) for e in range(7)}
+    fig = plots.grids_side_by_side(panels, per_row=4)
+    shown = [ax for ax in fig.axes if ax.get_title()]
+    assert len(shown) == 7 and len(fig.axes) == 8  # two rows of four, the last cell empty
+    width, height = fig.get_size_inches()
+    assert width / height < 5
+
+
+def test_small_gifs_are_shown_twice_as_large(tmp_path):
+    from ganutils import gif
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for e in (1, 2):
+        imageio.imwrite(frames / f"epoch_{e:04d}.png", np.zeros((100, 120, 3), np.uint8))
+    gif.frames_to_gif(frames, tmp_path / "a.gif")
+    assert 'width="240"' in gif.show(tmp_path / "a.gif").data
+
+
+def test_a_network_as_a_table_of_shapes_names_its_activations():
+    from ganutils import models
+
+    g, _ = models.get("mlp").build()
+    table = report.shapes(g).splitlines()
+    assert table[0] == "mlp_generator: 1,493,520 weights"
+    assert table[-2].startswith("Dense, tanh") and "(784,)" in table[-2]
+    assert table[-1].split()[:2] == ["Reshape", "(28,"]
