@@ -195,11 +195,11 @@ def spectral_normalized(discriminator):
     return keras.models.clone_model(discriminator, clone_function=wrap)
 
 
-def maxpool32_discriminator(image_shape=(32, 32, 3)):
-    """The discriminator of "GenerativeAdversarialNetwork": four 3x3 convs with three 2x2 max-pools between them,
-    LeakyReLU 0.2, dropout 0.4 before the logit."""
+def maxpool32_discriminator(image_shape=(32, 32, 3), widths=(64, 128, 128, 256)):
+    """The discriminator of "GenerativeAdversarialNetwork": four 3x3 convs (`widths` filters)
+    with three 2x2 max-pools between them, LeakyReLU 0.2, dropout 0.4 before the logit."""
     model = keras.Sequential([keras.Input(image_shape)], name="maxpool32_discriminator")
-    for i, filters in enumerate((64, 128, 128, 256)):
+    for i, filters in enumerate(widths):
         model.add(layers.Conv2D(filters, 3, padding="same"))
         model.add(_lrelu())
         if i < 3:
@@ -224,14 +224,14 @@ def cgan32_generator(latent_dim=200, image_shape=(32, 32, 3), num_classes=10):
                        name="cgan32_generator")
 
 
-def cgan32_discriminator(image_shape=(32, 32, 3), num_classes=10):
+def cgan32_discriminator(image_shape=(32, 32, 3), num_classes=10, widths=(64, 128, 128, 256)):
     """`maxpool32_discriminator` with a projection head (Miyato & Koyama 2018, "cGANs with
     Projection Discriminator"): the logit is the unconditional one plus the inner product of
     the image's features with a learned vector for its label, so the label asks "is this a
     real image *of this class*?" without being mixed into the pixels."""
     image = keras.Input(image_shape, name="image")
     label = keras.Input((1,), dtype="int32", name="label")
-    body = maxpool32_discriminator(image_shape)
+    body = maxpool32_discriminator(image_shape, widths)
     features = keras.Sequential(body.layers[:-1], name="features")(image)  # all but the logit
     unconditional = body.layers[-1](features)
     embed = layers.Flatten()(layers.Embedding(num_classes, features.shape[-1], name="projection")(label))

@@ -53,31 +53,9 @@ def dcgan64_sa16_discriminator(image_shape=(64, 64, 3)):
     return _after(d, last16)
 
 
-def maxpool32_wide(image_shape=(32, 32, 3), widths=(96, 192, 192, 384)):
-    """`maxpool32_discriminator` with other widths."""
-    model = keras.Sequential([keras.Input(image_shape)], name="maxpool32_discriminator")
-    for i, filters in enumerate(widths):
-        model.add(layers.Conv2D(filters, 3, padding="same"))
-        model.add(layers.LeakyReLU(negative_slope=0.2))
-        if i < 3:
-            model.add(layers.MaxPooling2D())
-    model.add(layers.Flatten())
-    model.add(layers.Dropout(0.4))
-    model.add(layers.Dense(1))
-    return model
-
-
 def cgan32_d15_discriminator(image_shape=(32, 32, 3), num_classes=10):
-    """`cgan32_discriminator`'s projection head on the wider body."""
-    image = keras.Input(image_shape, name="image")
-    label = keras.Input((1,), dtype="int32", name="label")
-    body = maxpool32_wide(image_shape)
-    features = keras.Sequential(body.layers[:-1], name="features")(image)
-    unconditional = body.layers[-1](features)
-    embed = layers.Flatten()(layers.Embedding(num_classes, features.shape[-1], name="projection")(label))
-    projection = layers.Dot(axes=1)([features, embed])
-    return keras.Model([image, label], layers.Add()([unconditional, projection]),
-                       name="cgan32_discriminator")
+    """`cgan32_discriminator` 1.5 times as wide."""
+    return models.cgan32_discriminator(image_shape, num_classes, widths=(96, 192, 192, 384))
 
 
 def cgan32_g192_generator(latent_dim=200, image_shape=(32, 32, 3), num_classes=10):
