@@ -39,7 +39,7 @@ def test_the_blind_score_counts_creatures_named_without_a_guess(tmp_path):
     answers = tmp_path / "a.txt"
     answers.write_text("1 | pink creature | yes | generated | high\n"
                        "2 | blob? | yes? | generated | low\n"
-                       "3 | turtle | yes | artwork | high\n"
+                       "3 | Squirtle? | yes | artwork | high\n"
                        "4 | unclear | no | artwork | low\n")
     r = subprocess.run([sys.executable, str(EXPERIMENTS / "blind_pokemon.py"), "score", str(key),
                         str(answers)], capture_output=True, text=True, timeout=120)

@@ -9,8 +9,8 @@ Gaussian, twelve of each per grid, a fresh viewer per grid.
 
 `prep` writes 1,000 samples, the 819 pictures at 64x64 and the same pictures blurred;
 `grids` calls the judge's `blind_grid.py` once per seed; `score` pools the answers of several
-grids: per source, the cells named as a creature without a guess, named counting guesses,
-and called generated.
+grids: per source, the cells called a creature without a guess ("yes" in the creature
+column, not "yes?"), counting guesses, and called generated.
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ def score(pairs) -> None:
             src = key[parts[0]]
             total[src] += 1
             creature = parts[2].startswith("yes")
-            sure = "?" not in parts[1] and "unclear" not in parts[1] and "?" not in parts[2]
+            # The creature column answers the question; a "?" on the subject ("Vulpix?")
+            # doubts which creature, not whether it is one.
+            sure = "?" not in parts[2]
             named[src] += creature and sure
             guessed[src] += creature
             generated[src] += parts[3].startswith("gen")
