@@ -40,14 +40,14 @@ D_CHANNELS = {32: 64, 16: 128, 8: 256}
 DECODER_CHANNELS = (64, 32)  # at 16x16 and at 32x32
 
 
-def glu_conv(x, channels, kernel=3, name=None):
+def glu_conv(x, channels, kernel=3, conv=layers.Conv2D, padding="same"):
     """A convolution followed by a gated linear unit (Dauphin et al. 2017): one half of the
     output, times the sigmoid of the other. Two convolutions and a Multiply here, the same
     arithmetic as the paper's one convolution to twice the channels and `GLU`."""
-    value = layers.Conv2D(channels, kernel, padding="same", use_bias=False)(x)
-    gate = layers.Conv2D(channels, kernel, padding="same", use_bias=False)(x)
+    value = conv(channels, kernel, padding=padding, use_bias=False)(x)
+    gate = conv(channels, kernel, padding=padding, use_bias=False)(x)
     value, gate = layers.BatchNormalization()(value), layers.BatchNormalization()(gate)
-    return layers.Multiply(name=name)([value, layers.Activation("sigmoid")(gate)])
+    return layers.Multiply()([value, layers.Activation("sigmoid")(gate)])
 
 
 def up_block(x, channels, convs=1):
@@ -73,9 +73,7 @@ def fastgan64_generator(latent_dim=256, image_shape=(64, 64, 3)):
     c = G_CHANNELS
     noise = keras.Input((latent_dim,), name="noise")
     x = layers.Reshape((1, 1, latent_dim))(noise)
-    value = layers.BatchNormalization()(layers.Conv2DTranspose(c[4], 4, use_bias=False)(x))
-    gate = layers.BatchNormalization()(layers.Conv2DTranspose(c[4], 4, use_bias=False)(x))
-    f4 = layers.Multiply()([value, layers.Activation("sigmoid")(gate)])
+    f4 = glu_conv(x, c[4], 4, conv=layers.Conv2DTranspose, padding="valid")  # 1x1 -> 4x4
     f8 = up_block(f4, c[8], convs=2)
     f16 = up_block(f8, c[16])
     f32 = excite(f4, up_block(f16, c[32], convs=2))

@@ -39,17 +39,12 @@ N | subject | creature | artwork-or-generated | confidence"""
 
 
 def prep(generator: str, folder: Path) -> None:
-    import keras
     from scipy.ndimage import gaussian_filter
 
-    from ganutils import data
+    from ganutils import data, sampling
 
     folder.mkdir(parents=True, exist_ok=True)
-    g = keras.saving.load_model(generator)
-    rng = np.random.default_rng(0)
-    z = rng.standard_normal((1000, g.inputs[0].shape[-1])).astype("float32")
-    images = np.concatenate([keras.ops.convert_to_numpy(g(z[i:i + 100], training=False))
-                             for i in range(0, 1000, 100)])
+    images, _ = sampling.sample(sampling.load_generator(generator), 1000, seed=0)
     np.savez_compressed(folder / "gen.npz", images=images.astype("float32"))
     real = data.load_arrays("pokemon", size=64)[0]
     np.savez_compressed(folder / "real.npz", images=real)
