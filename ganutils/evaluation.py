@@ -103,6 +103,14 @@ def coverage(labels, num_classes: int = 10) -> dict:
             "classes_at_least_5pct": int((share >= 0.05).sum())}
 
 
+def confusion(asked, read, rows, num_classes: int = 10) -> list:
+    """Row r: of the images asked for (or labelled) class `rows[r]`, the share the classifier
+    reads as each class. The diagonal is the label accuracy; off it, what was drawn instead."""
+    asked, read = np.asarray(asked), np.asarray(read)
+    return [[round(float(s), 4) for s in np.bincount(read[asked == c], minlength=num_classes)
+             / max(int((asked == c).sum()), 1)] for c in rows]
+
+
 def saturation(images) -> float:
     """Mean HSV saturation of RGB images in [-1, 1]: 0 for greys, 1 for pure hues. A colour
     GAN's samples can match a classifier's features while looking washed out (sepia dogs),
@@ -111,6 +119,22 @@ def saturation(images) -> float:
 
     x = (np.asarray(images, np.float32) + 1) / 2
     return float(rgb_to_hsv(np.clip(x, 0, 1))[..., 1].mean())
+
+
+def checkerboard(images) -> float:
+    """The share of the images' variation (about each image's mean) that lies in the three
+    patterns with a period of 2 pixels: alternate rows, alternate columns, and both, the
+    highest frequencies a grid of pixels holds. A transposed convolution whose kernel the
+    stride does not divide starts out drawing these patterns (the checkerboard artefact);
+    strokes and photos put little there. Averaged over images and colour channels."""
+    x = np.moveaxis(np.asarray(images, np.float64), -1, 1)  # (N, C, H, W)
+    h, w = x.shape[-2:]
+    if h % 2 or w % 2:
+        raise ValueError(f"images need an even height and width, got {h}x{w}")
+    power = np.abs(np.fft.fft2(x - x.mean(axis=(-2, -1), keepdims=True))) ** 2
+    grid = power[..., h // 2, 0] + power[..., 0, w // 2] + power[..., h // 2, w // 2]
+    total = power.sum(axis=(-2, -1))
+    return float(np.mean(np.divide(grid, total, out=np.zeros_like(total), where=total > 0)))
 
 
 def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="classifier",
@@ -145,6 +169,8 @@ def evaluate(generator, dataset: str, n: int = 10000, seed: int = 0, extractor="
             per = [float((predicted[asked == c] == c).mean()) for c in trained]
             result["label_accuracy"] = float((predicted == asked).mean())
             result["label_accuracy_per_class"] = [round(a, 4) for a in per]
+            result["confusion"] = confusion(asked, predicted, trained)
             # the same reading of real held-out images: what a perfect generator would score
             result["floor"]["label_accuracy"] = float((held_labels == held_truth).mean())
+            result["floor"]["confusion"] = confusion(held_truth, held_labels, trained)
     return result

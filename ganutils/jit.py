@@ -47,8 +47,8 @@ def cache_path() -> Path:
     return Path(keras_home) / "ganutils_jit.json"
 
 
-def cpu_description() -> str:
-    """The CPU's model name and the vector units that decide kernel speed."""
+def cpu_flags() -> tuple[str, set]:
+    """The CPU's model name and its feature flags (empty where /proc/cpuinfo is missing)."""
     name, flags = platform.processor() or platform.machine(), set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -59,10 +59,22 @@ def cpu_description() -> str:
                 flags = set(value.split())
     except OSError:  # not Linux: the name is what platform knows
         pass
+    return name, flags
+
+
+def cpu_description() -> str:
+    """The CPU's model name and the vector units that decide kernel speed."""
+    name, flags = cpu_flags()
     units = [u for u, flag in (("AVX2", "avx2"), ("AVX-512", "avx512f"),
                                ("AVX-512 BF16", "avx512_bf16"), ("AMX", "amx_bf16"))
              if flag in flags]
     return f"{name} ({', '.join(units) or 'no AVX2'}, {os.cpu_count()} cores)"
+
+
+def bf16_units() -> bool:
+    """Whether the CPU computes in bfloat16 natively (AVX-512 BF16 or AMX): only there does
+    the "mixed_bfloat16" precision save time; elsewhere each bfloat16 value is converted."""
+    return bool(cpu_flags()[1] & {"avx512_bf16", "amx_bf16"})
 
 
 def choose(key: dict, time_steps: Callable[[], dict], path: Path | None = None,

@@ -110,13 +110,17 @@ def grids_side_by_side(panels: dict, cols: int = 6, rows: int | None = None, pat
 
 def log_scale(ax) -> None:
     """A logarithmic y axis labelled in plain numbers (2, 0.3), where matplotlib's default
-    writes 2×10⁰ and 3×10⁻¹: KID curves span one or two decades, read at a glance."""
+    writes 2×10⁰ and 3×10⁻¹: KID curves span one or two decades, read at a glance. A curve
+    within a factor of 10 keeps its linear axis, whose ticks a log axis would mostly drop."""
     from matplotlib import ticker
 
     class Plain(ticker.LogFormatter):  # its choice of which ticks to label, in "%g"
         def __call__(self, x, pos=None):
             return f"{x:g}" if super().__call__(x, pos) else ""
 
+    low, high = ax.dataLim.intervaly  # the data is plotted: within a factor of 10, log ticks are few
+    if low <= 0 or high / low < 10:
+        return
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
     ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
@@ -198,19 +202,47 @@ def class_histogram(shares, names, title: str = "", path=None, ylabel: str = "sh
                     reference: tuple | None = ("uniform", None), ylim: tuple | None = None):
     """One bar per class: by default the share of generated samples the domain classifier
     puts in each class, with the uniform share as a dashed line. For other per-class values
-    (label accuracy) pass their `ylabel` and a `reference` (label, level), or None."""
+    (label accuracy) pass their `ylabel` and a `reference` (label, level), or None; a level
+    per class (the same reading of real images) is drawn across each bar."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.bar(range(len(shares)), shares, color="tab:blue")
     if reference:
         label, level = reference
-        ax.axhline(1 / len(shares) if level is None else level, color="k", lw=1, ls="--",
-                   label=label)
+        if np.ndim(level):  # one reference per class: a short black line across each bar
+            ax.hlines(level, np.arange(len(shares)) - 0.4, np.arange(len(shares)) + 0.4,
+                      color="k", lw=2, label=label)
+        else:
+            ax.axhline(1 / len(shares) if level is None else level, color="k", lw=1, ls="--",
+                       label=label)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)  # off the bars
     ax.set_xticks(range(len(shares)), names, rotation=30 if max(map(len, names)) > 2 else 0)
     ax.set(ylabel=ylabel, title=wrapped(title, 7))
     if ylim:  # e.g. accuracies all near 1: a bar's height is then readable
         ax.set_ylim(*ylim)
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def confusion(panels: dict, names, rows=None, path=None):
+    """Confusion matrices side by side ({title: matrix}, `evaluation.confusion`'s rows): the
+    share of each row's images the classifier reads as each column's class, printed in
+    every cell of 1% or more, so that what a failing class is drawn as can be read off."""
+    import matplotlib.pyplot as plt
+
+    rows = rows or names
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False)
+    for ax, (title, matrix) in zip(axes[0], panels.items()):
+        m = np.asarray(matrix)
+        ax.imshow(m, cmap="Blues", vmin=0, vmax=1)
+        for (r, c), v in np.ndenumerate(m):
+            if v >= 0.01:
+                ax.text(c, r, f"{v * 100:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if v > 0.5 else "black")
+        ax.set_xticks(range(m.shape[1]), names, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(m.shape[0]), rows, fontsize=8)
+        ax.set(xlabel="what the classifier reads", title=wrapped(title, 5))
+    axes[0, 0].set_ylabel("class asked for (or true class)")
     fig.tight_layout()
     return _finish(fig, path)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
+from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
@@ -42,29 +44,28 @@ def shapes(model) -> str:
     """A network as a short table: each layer's kind, output shape and weights, with
     nested models opened (what `summary` shows, without its truncated names and rules)."""
     rows = [("layer", "output shape", "weights")]
-
-    def walk(m):
-        for layer in m.layers:
-            if isinstance(layer, keras.Model):
-                walk(layer)
-                continue
-            if isinstance(layer, keras.layers.InputLayer):
-                continue
-            out = layer.output
-            shape = [tuple(o.shape[1:]) for o in out] if isinstance(out, (list, tuple)) else tuple(out.shape[1:])
-            kind = type(layer).__name__
-            inner = getattr(layer, "layer", None)  # a wrapper such as SpectralNormalization
-            kind = f"{kind}({type(inner).__name__})" if inner else kind
-            act = getattr(layer, "activation", None)
-            if act is not None and getattr(act, "__name__", "linear") != "linear":
-                kind += f", {act.__name__}"
-            rows.append((kind, str(shape),
-                         f"{layer.count_params():,}"))
-
-    walk(model)
+    for layer in _layers(model):
+        out = layer.output
+        shape = [tuple(o.shape[1:]) for o in out] if isinstance(out, (list, tuple)) else tuple(out.shape[1:])
+        kind = type(layer).__name__
+        inner = getattr(layer, "layer", None)  # a wrapper such as SpectralNormalization
+        kind = f"{kind}({type(inner).__name__})" if inner else kind
+        act = getattr(layer, "activation", None)
+        if act is not None and getattr(act, "__name__", "linear") != "linear":
+            kind += f", {act.__name__}"
+        rows.append((kind, str(shape), f"{layer.count_params():,}"))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"{a:<{width[0]}}  {b:<{width[1]}}  {c:>{width[2]}}" for a, b, c in rows]
     return "\n".join([f"{model.name}: {model.count_params():,} weights", *lines])
+
+
+def _layers(model):
+    """The layers of a functional or sequential model in order, nested models opened."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _layers(layer)
+        elif not isinstance(layer, keras.layers.InputLayer):
+            yield layer
 
 
 def real_grid(images, n: int = 64, seed: int = 0, path=None):
@@ -197,30 +198,79 @@ def summary(run) -> str:
     return "\n".join(lines)
 
 
-def kid_against_minutes(runs: dict, path=None, thresholds=None):
+def kid_against_minutes(runs: dict, path=None, thresholds=None, images: bool = False):
     """KID per epoch of several runs against their cumulative training minutes, one line
     each: the fair comparison of models whose epochs cost different time. `thresholds`
-    ({label: KID}) adds dashed levels to reach."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ({label: KID}) adds dashed levels to reach. With `images`, a panel against the training
+    images seen comes first: a dear model may learn more from each image and still lose
+    per minute."""
+    fig, axes = plt.subplots(1, 2 if images else 1, figsize=(10 if images else 6, 3.5),
+                             squeeze=False)
     for label, run in runs.items():
         h = run.history
-        minutes, kid, t = [], [], 0.0
-        for s, k in zip(h["seconds"], h.get("kid", [None] * len(h["seconds"]))):
+        minutes, kid, epochs, t = [], [], [], 0.0
+        for epoch, (s, k) in enumerate(zip(h["seconds"], h.get("kid", [None] * len(h["seconds"]))), 1):
             t += s / 60
             if k is not None:
                 minutes.append(t)
                 kid.append(k)
-        ax.plot(minutes, kid, marker=".", label=label)
-    for label, level in (thresholds or {}).items():
-        ax.axhline(level, color="grey", linestyle="--", linewidth=0.8)
-        ax.annotate(label, (0, level), xycoords=("axes fraction", "data"), fontsize=7,
-                    color="grey", va="bottom")
-    ax.set(xlabel="training minutes", ylabel="KID (lower is better)",
-           title="quality against training time")
-    plots.log_scale(ax)
-    ax.legend()
-    ax.grid(alpha=0.3)
+                epochs.append(epoch)
+        line, = axes[0, -1].plot(minutes, kid, marker=".", label=label)
+        if images:
+            per_epoch = steps_per_epoch(h) * run.config.batch_size / 1000
+            axes[0, 0].plot([e * per_epoch for e in epochs], kid, marker=".",
+                            color=line.get_color(), label=f"{label} (batch {run.config.batch_size})")
+    for ax, x in zip(axes[0], ["thousands of training images seen", "training minutes"][-len(axes[0]):]):
+        for label, level in (thresholds or {}).items():
+            ax.axhline(level, color="grey", linestyle="--", linewidth=0.8)
+            ax.annotate(label, (0, level), xycoords=("axes fraction", "data"), fontsize=7,
+                        color="grey", va="bottom")
+        ax.set(xlabel=x, ylabel="KID (lower is better)",
+               title=f"quality against {'images seen' if x.endswith('seen') else 'training time'}")
+        plots.log_scale(ax)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
     return plots._finish(fig, path)
+
+
+def steps_per_epoch(history: dict) -> int:
+    """Training steps in one epoch, from the per-batch log of the last logged epoch."""
+    epochs = history["batches"]["epoch"]
+    return epochs.count(epochs[-1])
+
+
+def multiply_adds(model) -> int:
+    """Multiply-adds one image costs in the dense and convolution layers, nested models
+    opened: the arithmetic that sets a step's price on a CPU (normalisation and activations,
+    a few per output value, are left out)."""
+    total = 0
+    for layer in _layers(model):
+        inner = getattr(layer, "layer", None) or layer  # a wrapper such as SpectralNormalization
+        if isinstance(inner, keras.layers.Dense):
+            total += int(np.prod(inner.kernel.shape)) * int(np.prod(layer.output.shape[1:-1]))
+        elif isinstance(inner, keras.layers.Conv2DTranspose):  # every input value stamps the kernel
+            total += int(np.prod(layer.input.shape[1:3])) * int(np.prod(inner.kernel.shape))
+        elif isinstance(inner, keras.layers.Conv2D):  # every output value sums over the kernel
+            total += int(np.prod(layer.output.shape[1:3])) * int(np.prod(inner.kernel.shape))
+    return total
+
+
+def blind_tests(path) -> str:
+    """The blind naming tests recorded beside a report (`blind_tests.json`), as a table per
+    test: for each source, how many of its cells the viewers named without a guess, named
+    counting guesses ("dog?"), and called generated. People, not a classifier, did the
+    naming, so the record is written down once and printed here, not recomputed."""
+    record = json.loads(Path(path).read_text())
+    lines = [textwrap.fill(f"Blind naming test: {record['how']} Counts out of {record['cells']} "
+                           f"cells per source; named = called {record['named']} without a "
+                           "question mark.", 92)]
+    for test in record["tests"]:
+        lines += ["", f"{test['generator']}, mixed with {test['among']}:",
+                  f"  {'source':34s} {'named':>6s} {'with guesses':>13s} {'called generated':>17s}"]
+        lines += [f"  {source:34s} {a:>6d} {b:>13d} {c:>17d}"
+                  for source, (a, b, c) in test["counts"].items()]
+    return "\n".join(lines)
 
 
 def compare(runs: dict, metrics: dict, out_dir, baseline=None) -> dict:
@@ -245,12 +295,35 @@ def compare(runs: dict, metrics: dict, out_dir, baseline=None) -> dict:
     return combined
 
 
+def checkerboard_by_epoch(run, n: int = 1000) -> dict:
+    """`evaluation.checkerboard` of `n` samples from the run's generator before training
+    (its initial weights, rebuilt from the run's seed), from each kept snapshot and from
+    the final generator: {"untrained" or epoch: share}. Shows whether a grid pattern was
+    there at the start and when training removed it."""
+    from . import models
+
+    c = run.config.validated()
+    keras.utils.set_random_seed(c.seed)  # as runs.build_gan does: the run's first weights
+    start, _ = models.get(c.model).build(c.latent_dim, num_classes=len(c.labels))
+    shares = {"untrained": evaluation.checkerboard(sampling.sample(start, n, run.config.seed)[0])}
+    for epoch, path in _snapshots(run).items():
+        images = sampling.sample(keras.models.load_model(path), n, run.config.seed)[0]
+        shares[epoch] = evaluation.checkerboard(images)
+    shares[run.epochs_done] = evaluation.checkerboard(sampling.sample(run.generator, n, run.config.seed)[0])
+    return shares
+
+
+def _snapshots(run) -> dict:
+    """{epoch: path} of the run's kept generator snapshots, in order."""
+    found = {int(p.stem.rsplit("_", 1)[1]): p for p in (run.out_dir / "snapshots").glob("*.keras")}
+    return dict(sorted(found.items()))
+
+
 def snapshot_scores(run, n: int = 5000) -> dict:
     """KID and FID of every generator snapshot of the run and of its final generator, on `n`
     samples against `n` real training images of the run's data: the dog and cat writeup
     compared its snapshots by eye; this puts a number on each. Returns {epoch: scores}, the
     final generator under its epoch count."""
-    import keras
 
     c = run.config
     space = evaluation.FeatureSpace(c.dataset)
@@ -258,9 +331,8 @@ def snapshot_scores(run, n: int = 5000) -> dict:
     reference, _ = evaluation.real_sets(c.dataset, n, c.seed, c.data_path, size=side,
                                         classes=c.classes)
     ref_f, _ = space(reference)
-    found = {int(p.stem.rsplit("_", 1)[1]): p for p in sorted((run.out_dir / "snapshots").glob("*.keras"))}
     result = {}
-    for epoch, path in sorted(found.items()):
+    for epoch, path in _snapshots(run).items():
         fake_f, _ = space(sampling.sample(keras.models.load_model(path), n, c.seed)[0])
         result[epoch] = evaluation.scores(fake_f, ref_f)
     fake_f, _ = space(sampling.sample(run.generator, n, c.seed)[0])

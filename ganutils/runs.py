@@ -178,7 +178,9 @@ def _check_same_run(out: Path, c: TrainConfig):
     old = json.loads(saved.read_text())
     now = json.loads(json.dumps(dataclasses.asdict(c)))
     defaults = dataclasses.asdict(TrainConfig())  # settings added since that run was made
-    diff = [k for k in IDENTITY if old.get(k, defaults[k]) != now.get(k)]
+    # A kept run is only shown: it loads under any precision, and reports the one it trained in.
+    free = {"precision"} if is_kept(out) else set()
+    diff = [k for k in IDENTITY if k not in free and old.get(k, defaults[k]) != now.get(k)]
     if diff:
         raise ConfigError(f"{out} holds a run with different {', '.join(diff)}: choose another "
                           "out_dir, or delete that folder to start again")
@@ -274,7 +276,9 @@ def _load_kept(c: TrainConfig, out: Path) -> Run:
     gan.epochs_done.assign(done)
     n_images = len(data.load_arrays(c.dataset, "train", c.classes, c.image_size, c.limit,
                                     c.data_path)[0]) * (2 if c.mirror else 1)
-    return Run(c, out, gan, history, done, 0.0, n_images)
+    trained_in = json.loads((out / "config.json").read_text()).get("precision", c.precision) \
+        if (out / "config.json").exists() else c.precision
+    return Run(dataclasses.replace(c, precision=trained_in), out, gan, history, done, 0.0, n_images)
 
 
 def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epochs: int = 10) -> Path:

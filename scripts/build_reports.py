@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from ganutils.checkpoint import save_generator  # first: quiets TensorFlow
+from ganutils import jit
 
 import keras
 import papermill
@@ -41,7 +42,8 @@ REPORTS = {
                        "snapshot_epochs": [1, 5, 20]},       # (epochs of 200 batches)
     "03_mnist_cgan": {"epochs": 100, "time_budget": 900},  # as 01, which it is compared with
     "07_fashion_mnist": {"epochs": 32, "time_budget": 900},
-    # The augmentation notebooks: a budget for EACH variant (two in 04 and 06, three in 05, four in 08).
+    # The augmentation notebooks: a budget for EACH variant (two in 04 and 06, three in 05, four in 08),
+    # in mixed bfloat16 where the CPU has bf16 units, else float32 (`build`).
     "04_cifar_dog": {"epochs": 130, "time_budget": 900, "long_dir": "reports/04_cifar_dog/long",
                      "precision": "mixed_bfloat16"},
     "05_cifar_cat_dog": {"epochs": 300, "time_budget": 600, "precision": "mixed_bfloat16",
@@ -72,6 +74,8 @@ def build(name: str, gpu: bool = False) -> None:
     work.mkdir(parents=True, exist_ok=True)
     dest.mkdir(parents=True, exist_ok=True)
     params = dict(GPU_REPORTS[name] if gpu and name in GPU_REPORTS else REPORTS[name])
+    if params.get("precision") == "mixed_bfloat16" and not jit.bf16_units():
+        params["precision"] = "float32"  # without bf16 units bfloat16 is only converted: slower
     kept = ROOT / params.get("long_dir", "-") / "losses.json"
     if kept.exists():  # a long run kept in the report (runs.keep): shown with the budget it had
         params["long_budget"] = int(sum(json.loads(kept.read_text())["seconds"]))
@@ -130,10 +134,12 @@ def one_parameters_cell(nb) -> None:
 
 
 def report_links(nb) -> None:
-    """Links to pages beside the notebooks (`how_we_measure.md`) as seen from reports/NAME/."""
+    """Links as seen from reports/NAME/ instead of notebooks/: to pages beside the notebooks
+    (`how_we_measure.md`), and up out of notebooks/ (`../reports/colour_runs.md`)."""
     for c in nb.cells:
         if c.cell_type == "markdown":
             c.source = re.sub(r"\]\((?!https?:|\.\./|#)([\w-]+\.md)\)", r"](../../notebooks/\1)", c.source)
+            c.source = re.sub(r"\]\(\.\./(?!\.\./)", "](../../", c.source)
 
 
 def as_read(path: Path) -> None:

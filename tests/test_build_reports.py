@@ -36,8 +36,11 @@ def test_injected_values_replace_the_defaults_in_the_one_parameters_cell():
 def test_links_to_pages_beside_the_notebooks_are_rewritten_for_reports():
     nb = _executed()
     build_reports.report_links(nb)
-    assert nb.cells[3].source == ("Details in [How we measure](../../notebooks/how_we_measure.md), "
-                                  "[the paper](https://arxiv.org/abs/1406.2661) and [01](../x.md).")
+    rewritten = ("Details in [How we measure](../../notebooks/how_we_measure.md), "
+                 "[the paper](https://arxiv.org/abs/1406.2661) and [01](../../x.md).")
+    assert nb.cells[3].source == rewritten
+    build_reports.report_links(nb)  # a report's links, rewritten again, stay as they are
+    assert nb.cells[3].source == rewritten
 
 
 def test_a_notebook_without_injected_parameters_is_left_as_it_is(tmp_path):

@@ -94,6 +94,11 @@ def test_conditional_generator_gets_label_accuracy(tmp_path, mnist_arrays):
     assert "kid" not in run.history  # quality_every=0 switches measurement off
     r = evaluation.evaluate(run.generator, "mnist", n=200)
     assert 0 <= r["label_accuracy"] <= 1 and len(r["label_accuracy_per_class"]) == 10
+    # the confusion matrix's diagonal is the label accuracy per class; each row sums to 1
+    conf = np.asarray(r["confusion"])
+    assert conf.shape == (10, 10) and np.allclose(conf.sum(1), 1, atol=1e-3)
+    assert np.allclose(np.diag(conf), r["label_accuracy_per_class"], atol=1e-3)
+    assert np.asarray(r["floor"]["confusion"]).shape == (10, 10)
     # and what the samples look like, asked or not: the comparison table reads it
     assert len(r["class_share"]) == 10 and abs(sum(r["class_share"]) - 1) < 1e-6
     assert 0 <= r["classes_at_least_5pct"] <= 10
@@ -112,6 +117,8 @@ def test_conditional_run_on_some_classes_knows_them_as_0_1_in_their_order(tmp_pa
     assert list(labels) == [0] * 5 + [1] * 5
     r = evaluation.evaluate(run.generator, "mnist", n=200, classes=["7", "3"])
     assert len(r["label_accuracy_per_class"]) == 2
+    conf = np.asarray(r["confusion"])  # rows: the two classes asked for; columns: all ten read
+    assert conf.shape == (2, 10) and np.allclose(conf[:, [7, 3]].diagonal(), r["label_accuracy_per_class"], atol=1e-3)
     # the share of samples the classifier reads as 7 or 3, against how often it agrees
     share = r["class_share"]
     assert r["label_accuracy"] <= share[7] + share[3] + 1e-6
@@ -145,3 +152,19 @@ def test_saturation_is_zero_for_greys_one_for_pure_hues_and_falls_as_colours_was
     assert evaluation.saturation(grey) == 0
     assert evaluation.saturation(red) == pytest.approx(1)
     assert 0 < evaluation.saturation(washed) < evaluation.saturation(red)
+
+
+def test_checkerboard_share_finds_period_two_patterns_only():
+    i, j = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+    board = ((-1.0) ** (i + j))[None, :, :, None]
+    stripes = ((-1.0) ** i)[None, :, :, None]
+    y, x = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
+    smooth = np.exp(-((y - 16) ** 2 + (x - 12) ** 2) / 50.0)[None, :, :, None]  # a soft blob
+    assert evaluation.checkerboard(board) == pytest.approx(1.0)
+    assert evaluation.checkerboard(stripes) == pytest.approx(1.0)
+    assert evaluation.checkerboard(smooth) < 0.01
+    assert evaluation.checkerboard(np.zeros((2, 8, 8, 3))) == 0.0  # no variation, no pattern
+    mixed = 0.1 * np.tile(board, (1, 4, 4, 1)) + smooth  # part of its variation is the board
+    assert 0.01 < evaluation.checkerboard(mixed) < 1.0
+    with pytest.raises(ValueError, match="even height and width"):
+        evaluation.checkerboard(np.zeros((1, 7, 8, 1)))

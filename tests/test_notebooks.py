@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY = {"epochs": 1, "limit": 256, "time_budget": None, "snapshot_epochs": [1], "eval_samples": 300}
 RUN_FILES = ["losses.png", "batch_losses.png", "training.gif", "samples.png", "generator.keras",
              "snapshots/generator_epoch_0001.keras", "metrics.json", "generator_best.keras"]
-CGAN_FILES = [*RUN_FILES, "snapshots.png", "label_accuracy.png", "interpolate_noise.png",
-              "blend_labels.png"]
+CGAN_FILES = [*(f for f in RUN_FILES if f != "batch_losses.png"), "snapshots.png",
+              "label_accuracy.png", "interpolate_noise.png", "blend_labels.png"]
 NOTEBOOKS = {
     "01_mnist_gan": [*RUN_FILES, "snapshots.png", "class_histogram.png"],
     "02_mnist_dcgan": ["kid_minutes.png", "metrics.json", "generator.keras", "samples.png",
@@ -26,8 +26,8 @@ NOTEBOOKS = {
                        *(f"{kind}_{m}.{ext}" for m in ("dcgan_transpose", "dcgan_upsample")
                          for kind, ext in (("training", "gif"), ("losses", "png"),
                                            ("class_histogram", "png"), ("snapshots", "png")))],
-    "03_mnist_cgan": [f for f in CGAN_FILES if f != "batch_losses.png"],
-    "07_fashion_mnist": CGAN_FILES,
+    "03_mnist_cgan": CGAN_FILES,
+    "07_fashion_mnist": [*CGAN_FILES, "confusion.png"],
 }
 # The augmentation notebooks: each variant's run folder, and the comparison's files.
 VARIANTS = {

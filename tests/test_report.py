@@ -274,3 +274,74 @@ def test_a_network_as_a_table_of_shapes_names_its_activations():
     assert table[0] == "mlp_generator: 1,493,520 weights"
     assert table[-2].startswith("Dense, tanh") and "(784,)" in table[-2]
     assert table[-1].split()[:2] == ["Reshape", "(28,"]
+
+
+def test_multiply_adds_count_each_kind_of_layer_once_per_position():
+    import keras
+
+    m = keras.Sequential([keras.Input((4, 4, 3)),
+                          keras.layers.Conv2D(5, 3, padding="same"),           # 16 outputs x 27 x 5
+                          keras.layers.Conv2DTranspose(2, 3, strides=2, padding="same"),  # 16 inputs x 9 x 5 x 2
+                          keras.layers.Flatten(), keras.layers.Dense(7)])      # 128 x 7
+    assert report.multiply_adds(m) == 16 * 27 * 5 + 16 * 9 * 5 * 2 + 8 * 8 * 2 * 7
+    outer = keras.Sequential([keras.Input((4, 4, 3)), m])  # nested models are opened
+    assert report.multiply_adds(outer) == report.multiply_adds(m)
+
+
+def test_kid_against_images_and_minutes_puts_each_run_on_both_axes():
+    from types import SimpleNamespace
+
+    def run(seconds, kid, steps, batch):
+        return SimpleNamespace(config=SimpleNamespace(batch_size=batch),
+                               history={"seconds": seconds, "kid": kid,
+                                        "batches": {"epoch": [e for e in range(1, len(kid) + 1)
+                                                              for _ in range(steps)]}})
+
+    fig = report.kid_against_minutes({"cheap": run([60, 60], [30.0, 1.0], 10, 100),
+                                      "dear": run([120, 120], [20.0, 0.5], 4, 50)}, images=True)
+    images_ax, minutes_ax = fig.axes
+    cheap, dear = images_ax.lines[:2]
+    assert list(cheap.get_xdata()) == [1.0, 2.0] and list(dear.get_xdata()) == [0.2, 0.4]
+    assert list(minutes_ax.lines[1].get_xdata()) == [2.0, 4.0]
+    assert images_ax.get_xlabel() == "thousands of training images seen"
+    assert minutes_ax.get_yscale() == "log"  # KID from 30 to 0.5
+
+
+def test_a_kid_curve_within_a_factor_of_ten_keeps_a_linear_axis():
+    history = {"epochs": [1, 2, 3], "d_loss": [1.4] * 3, "g_loss": [0.8] * 3, "kid": [3.2, 2.0, 1.2]}
+    assert plots.loss_curves(history).axes[-1].get_yscale() == "linear"
+
+
+def test_confusion_matrices_print_each_share_of_a_percent_or_more():
+    generated = [[0.9, 0.1, 0.0], [0.5, 0.496, 0.004], [0.0, 0.0, 1.0]]
+    fig = plots.confusion({"generated": generated, "real": np.eye(3)}, ["a", "b", "c"])
+    texts = [sorted(t.get_text() for t in ax.texts) for ax in fig.axes]
+    assert texts[0] == sorted(["90", "10", "50", "50", "100"])  # 0.4% is left blank
+    assert texts[1] == ["100", "100", "100"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["a", "b", "c"]
+
+
+def test_blind_tests_are_printed_per_test_and_source(tmp_path):
+    import json
+
+    record = {"how": "samples among photos.", "cells": 36, "named": "a dog",
+              "tests": [{"generator": "epoch 10", "among": "real dogs",
+                         "counts": {"generated": [5, 26, 33], "real dogs": [20, 31, 15]}}]}
+    (tmp_path / "b.json").write_text(json.dumps(record))
+    lines = report.blind_tests(tmp_path / "b.json").splitlines()
+    assert "named = called a dog without a question mark" in " ".join(lines[:2])
+    assert "epoch 10, mixed with real dogs:" in lines
+    assert lines[-2].split()[-3:] == ["5", "26", "33"] and lines[-1].split()[-3:] == ["20", "31", "15"]
+
+
+def test_checkerboard_by_epoch_scores_the_start_each_snapshot_and_the_end(tiny_run):
+    shares = report.checkerboard_by_epoch(tiny_run, n=64)
+    assert list(shares) == ["untrained", 1, 3]  # snapshots at 1 and 3; 3 is also the last
+    assert all(0 <= s <= 1 for s in shares.values())
+
+
+def test_class_histogram_draws_a_reference_per_class_across_each_bar():
+    fig = plots.class_histogram([0.5, 0.9, 1.0], ["a", "b", "c"], ylabel="label accuracy",
+                                reference=("real images", [0.8, 0.95, 0.99]))
+    (marks,) = fig.axes[0].collections
+    assert [round(float(seg[0][1]), 2) for seg in marks.get_segments()] == [0.8, 0.95, 0.99]

@@ -308,6 +308,11 @@ def test_a_run_kept_without_its_resume_state_is_shown_not_trained(tiny_run, tmp_
     assert {f: f.read_bytes() for f in kept.rglob("*") if f.is_file()} == before
     with pytest.raises(ConfigError, match="not trained further"):
         runs.train(tiny_run.config, out_dir=str(kept), epochs=5, verbose=0)
+    # shown under another precision (a CPU without bfloat16 units), it says the one it trained in
+    other = runs.train(tiny_run.config, out_dir=str(kept), precision="mixed_bfloat16", verbose=0)
+    assert other.epochs_done == 3 and other.config.precision == tiny_run.config.precision
+    with pytest.raises(ConfigError, match="different precision"):  # a run with its state is not
+        runs.train(tiny_run.config, out_dir=str(tiny_run.out_dir), precision="mixed_bfloat16", verbose=0)
 
 
 def test_keep_packs_a_conditional_run_one_class_a_row(tmp_path, mnist_arrays):
