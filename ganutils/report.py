@@ -300,11 +300,9 @@ def checkerboard_by_epoch(run, n: int = 1000) -> dict:
     (its initial weights, rebuilt from the run's seed), from each kept snapshot and from
     the final generator: {"untrained" or epoch: share}. Shows whether a grid pattern was
     there at the start and when training removed it."""
-    from . import models
+    from . import runs
 
-    c = run.config.validated()
-    keras.utils.set_random_seed(c.seed)  # as runs.build_gan does: the run's first weights
-    start, _ = models.get(c.model).build(c.latent_dim, num_classes=len(c.labels))
+    start, _ = runs.fresh_networks(run.config.validated())
     shares = {"untrained": evaluation.checkerboard(sampling.sample(start, n, run.config.seed)[0])}
     for epoch, path in _snapshots(run).items():
         images = sampling.sample(keras.models.load_model(path), n, run.config.seed)[0]

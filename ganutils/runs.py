@@ -75,9 +75,8 @@ def build_gan(config: TrainConfig, log=print) -> GAN:
     c = config.validated()
     spec = models.get(c.model)
     xla_on = resolve_jit(c, log)
-    keras.utils.set_random_seed(c.seed)
     with _dtype_policy(c.precision):
-        generator, discriminator = spec.build(c.latent_dim, num_classes=len(c.labels))
+        generator, discriminator = fresh_networks(c)
         if c.spectral_norm:
             discriminator = models.spectral_normalized(discriminator)
         if xla_on and _tensorflow_on_cpu():  # a speed trick for XLA on CPUs, never saved
@@ -97,6 +96,12 @@ def build_gan(config: TrainConfig, log=print) -> GAN:
     gan.compile(d_optimizer=adam(c.d_lr or c.lr), g_optimizer=adam(c.lr), jit_compile=xla_on,
                 label_smoothing=c.label_smoothing, steps_per_execution=c.steps_per_execution)
     return gan
+
+
+def fresh_networks(c: TrainConfig):
+    """(generator, discriminator) with the weights the run `c` starts from (its seed)."""
+    keras.utils.set_random_seed(c.seed)
+    return models.get(c.model).build(c.latent_dim, num_classes=len(c.labels))
 
 
 def resolve_jit(c: TrainConfig, log=print) -> bool:
@@ -276,8 +281,7 @@ def _load_kept(c: TrainConfig, out: Path) -> Run:
     gan.epochs_done.assign(done)
     n_images = len(data.load_arrays(c.dataset, "train", c.classes, c.image_size, c.limit,
                                     c.data_path)[0]) * (2 if c.mirror else 1)
-    trained_in = json.loads((out / "config.json").read_text()).get("precision", c.precision) \
-        if (out / "config.json").exists() else c.precision
+    trained_in = json.loads((out / "config.json").read_text()).get("precision", c.precision)
     return Run(dataclasses.replace(c, precision=trained_in), out, gan, history, done, 0.0, n_images)
 
 
