@@ -85,13 +85,23 @@ def snapshots(trained: dict, out_dir) -> None:
 
 
 def final_grids(trained: dict, path=None) -> None:
-    """The variants' final samples side by side, from the same fixed noise."""
+    """The variants' final samples side by side, from the same fixed noise; a conditional
+    variant's in a grid of its own, each row labelled with the class asked for."""
     panels = {}
     for key, run in trained.items():
+        if run.gan.conditional:
+            continue
         inputs = callbacks.fixed_inputs(run.gan, 100, run.config.seed)
         panels[f"{key}, epoch {run.epochs_done}"] = run.generator(inputs, training=False)
-    plots.grids_side_by_side(panels, path=path, inches=3.0)
-    plt.show()
+    if panels:
+        plots.grids_side_by_side(panels, path=path, inches=3.0, per_row=3)
+        plt.show()
+    for key, run in trained.items():
+        if run.gan.conditional:
+            where = None if path is None else Path(path).with_name(f"{Path(path).stem}_{key}.png")
+            report.class_grid(run, title=f"{key}, epoch {run.epochs_done}: the class asked for at the left",
+                              path=where)
+            plt.show()
 
 
 def measure(trained: dict, n: int, out_dir, baseline=None) -> dict:
@@ -99,9 +109,11 @@ def measure(trained: dict, n: int, out_dir, baseline=None) -> dict:
     dataset has one, and `metrics.json` for the comparison (`report.compare`, which relates
     the best FID to a `baseline` report's `metrics.json` when given)."""
     metrics = {key: report.measure(run, n) for key, run in trained.items()}
+    shown = None
     for key, m in metrics.items():
         names = datasets.get(m["dataset"]).classes
-        print(f"--- {key}\n{report.describe(m, names)}")
+        print(f"--- {key}\n{report.describe(m, names, device=m['device'] != shown)}")
+        shown = m["device"]
         if "class_share" in m:
             plots.class_histogram(m["class_share"], names,
                                   f"{key}: what the {m['dataset']} classifier calls the samples",
@@ -154,17 +166,21 @@ def _verdicts(m: dict) -> str:
     return spread
 
 
+def gap(combined: dict, first: str, second: str) -> str:
+    """Two variants' final scores as ratios, and whether their KIDs differ by more than the
+    two standard deviations added (the rule every notebook uses to call a gap real)."""
+    a, b = combined["models"][first], combined["models"][second]
+    difference, spread = abs(a["kid"] - b["kid"]), a["kid_std"] + b["kid_std"]
+    return (f"{first} / {second}: FID {a['fid']:.2f} / {b['fid']:.2f} = {a['fid'] / b['fid']:.2f}; "
+            f"KID {a['kid']:.3f} / {b['kid']:.3f} = {a['kid'] / b['kid']:.2f} (the KID gap, "
+            f"{difference:.3f}, is {'larger' if difference > spread else 'smaller'} than the two "
+            f"standard deviations added, {spread:.3f})")
+
+
 def augmentation_effect(combined: dict) -> None:
-    """For each model trained both ways, FID and KID with DiffAugment over without, and
-    whether the KID gap is larger than the two runs' KID spreads together."""
+    """For each model trained both ways, its scores with DiffAugment over without."""
     models = combined["models"]
-    for key, a in models.items():
-        plain = models.get(key.replace("_diffaugment", "_plain"))
-        if not key.endswith("_diffaugment") or plain is None:
-            continue
-        gap, spread = abs(a["kid"] - plain["kid"]), a["kid_std"] + plain["kid_std"]
-        print(f"{key.rsplit('_', 1)[0]}: with DiffAugment / without: FID {a['fid']:.2f} / "
-              f"{plain['fid']:.2f} = {a['fid'] / plain['fid']:.2f}; KID {a['kid']:.3f} / "
-              f"{plain['kid']:.3f} = {a['kid'] / plain['kid']:.2f} (the KID gap is "
-              f"{'larger' if gap > spread else 'smaller'} than the two standard deviations "
-              f"added, {spread:.3f})")
+    for key in models:
+        plain = key.replace("_diffaugment", "_plain")
+        if key.endswith("_diffaugment") and plain in models:
+            print(gap(combined, key, plain))

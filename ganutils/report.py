@@ -97,10 +97,23 @@ def snapshot_grids(run, path=None):
     panels[f"final (epoch {run.epochs_done})"] = panel(run.generator)
     if run.gan.conditional:
         names = run.config.classes or datasets.get(run.config.dataset).classes
-        plots.grids_side_by_side(panels, cols=5, rows=len(names), path=path, row_labels=names)
-    else:
-        plots.grids_side_by_side(panels, path=path)
+        plots.grids_side_by_side(panels, cols=5, rows=len(names), path=path, row_labels=names,
+                                 inches=3.0, per_row=3)
+    else:  # 6 across in 3 inches: cells of 50 pixels
+        plots.grids_side_by_side(panels, path=path, inches=3.0, per_row=3)
     plt.show()
+
+
+def class_grid(run, generator=None, cols: int = 6, path=None, title: str = ""):
+    """Samples of a conditional run, each row labelled with the class asked for: `cols` a
+    row, one row a class (three rows a class where there are only two or three classes)."""
+    names = run.config.classes or datasets.get(run.config.dataset).classes
+    rows_per_class = 3 if len(names) <= 3 else 1
+    per_class = cols * rows_per_class
+    inputs = callbacks.fixed_inputs(run.gan, per_class * len(names), run.config.seed, len(names))
+    images = (generator or run.generator)(inputs, training=False)
+    return plots.show_grid(keras.ops.convert_to_numpy(images), title=title, cols=cols, path=path,
+                           row_labels=[n for n in names for _ in range(rows_per_class)])
 
 
 def real_or_generated(generator, real, n: int = 12, cols: int = 6, seed: int = 0, path=None) -> str:
@@ -148,8 +161,9 @@ def measure(run, n: int = 10000) -> dict:
     return m
 
 
-def describe(m: dict, class_names=None) -> str:
-    """The metrics as a few readable lines."""
+def describe(m: dict, class_names=None, device: bool = True) -> str:
+    """The metrics as a few readable lines; the machine only where `device` (a notebook that
+    measures several runs names it once)."""
     lines = [f"FID {m['fid']:.2f}  (real floor {m['floor']['fid']:.2f})",
              f"KID {m['kid']:.4f} ± {m['kid_std']:.4f}  (real floor {m['floor']['kid']:.4f})"]
     names = class_names or [str(i) for i in range(10)]
@@ -170,7 +184,8 @@ def describe(m: dict, class_names=None) -> str:
     if "saturation" in m:
         lines.append(f"colour saturation {m['saturation']:.2f} (real images "
                      f"{m['floor']['saturation']:.2f})")
-    lines.append(f"{m['epochs']} epochs in {m['train_minutes']:.1f} min on {m['device']}")
+    lines.append(f"{m['epochs']} epochs in {m['train_minutes']:.1f} min"
+                 + (f" on {m['device']}" if device else ""))
     return "\n".join(lines)
 
 
@@ -336,3 +351,25 @@ def snapshot_scores(run, n: int = 5000) -> dict:
     fake_f, _ = space(sampling.sample(run.generator, n, c.seed)[0])
     result[run.epochs_done] = evaluation.scores(fake_f, ref_f)
     return result
+
+
+def asked_and_read(sources: dict, classes, names) -> str:
+    """A Markdown table: for each source ({name: metrics} of conditional generators, whose
+    `floor` gives the real photos' row) and each class asked for, the share of its images the
+    classifier reads as each of `classes`, and as anything else. A real photo's row is what
+    the classifier itself gets right: the reference for a generator's."""
+    columns = [names.index(c) for c in classes]
+    rows = ["| source | asked for | " + " | ".join(f"read as {c}" for c in classes) + " | anything else |",
+            "| --- | --- |" + " --- |" * (len(classes) + 1)]
+
+    def add(source, matrix, asked):
+        for c, row in zip(classes, matrix):
+            picked = [row[k] for k in columns]
+            rows.append(f"| {source} | {asked} {c} | " + " | ".join(f"{s:.0%}" for s in picked)
+                        + f" | {1 - sum(picked):.0%} |")
+
+    for source, m in sources.items():
+        add(source, m["confusion"], "")
+    floor = next(iter(sources.values()))["floor"]
+    add("real held-out photos", floor["confusion"], "labelled")
+    return "\n".join(rows).replace("|  ", "| ")

@@ -46,13 +46,13 @@ REPORTS = {
     # in mixed bfloat16 where the CPU has bf16 units, else float32 (`build`).
     "04_cifar_dog": {"epochs": 130, "time_budget": 900, "long_dir": "reports/04_cifar_dog/long",
                      "precision": "mixed_bfloat16"},
-    "05_cifar_cat_dog": {"epochs": 300, "time_budget": 600, "precision": "mixed_bfloat16",
+    "05_cifar_cat_dog": {"epochs": 300, "time_budget": 480, "precision": "mixed_bfloat16",
                          "long_dir": "reports/05_cifar_cat_dog/long"},
     "06_pokemon": {"epochs": 3000, "time_budget": 900, "precision": "mixed_bfloat16",
                    "quality_every": 25, "long_dir": "reports/06_pokemon/long"},
     # A pass over all 50,000 images takes ~13 minutes per variant on this CPU: epochs of 50
     # batches (6,400 images) instead, KID every second one (about 40 seconds apart).
-    "08_cifar10": {"epochs": 1000, "time_budget": 600, "steps_per_epoch": 50, "quality_every": 2,
+    "08_cifar10": {"epochs": 1000, "time_budget": 480, "steps_per_epoch": 50, "quality_every": 2,
                    "precision": "mixed_bfloat16", "long_dir": "reports/08_cifar10/long"},
 }
 # Where a GPU trains a report instead (any length is allowed there): longer runs.

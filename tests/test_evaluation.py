@@ -124,6 +124,12 @@ def test_conditional_run_on_some_classes_knows_them_as_0_1_in_their_order(tmp_pa
     assert r["label_accuracy"] <= share[7] + share[3] + 1e-6
     with pytest.raises(ConfigError, match="knows 2 classes but 10 were given"):
         evaluation.evaluate(run.generator, "mnist", n=200)
+    # its grid names the class asked for on each row: three rows of each of its two classes
+    from ganutils import report
+
+    fig = report.class_grid(run, cols=4, path=tmp_path / "classes.png")
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["7"] * 3 + ["3"] * 3
+    assert (tmp_path / "classes.png").exists()
 
 
 @needs_pokemon

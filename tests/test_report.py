@@ -154,10 +154,13 @@ def test_comparison_table_and_augmentation_effect(capsys):
     assert "dog 70%; other 30%" in table and lines[-1].startswith("| real held-out images (1,000)")
     compare.augmentation_effect({"models": models})
     out = capsys.readouterr().out
-    assert "FID 17.30 / 30.00 = 0.58" in out and "gap is larger" in out
+    assert "FID 17.30 / 30.00 = 0.58" in out and "0.900, is larger than" in out
     models["dcgan32_diffaugment"]["kid"] = 2.45
     compare.augmentation_effect({"models": models})
-    assert "gap is smaller" in capsys.readouterr().out
+    assert "is smaller than the two standard deviations added, 0.200" in capsys.readouterr().out
+    # any two variants, e.g. the same networks with and without the label asked for
+    said = compare.gap({"models": models}, "dcgan32_plain", "dcgan32_diffaugment")
+    assert said.startswith("dcgan32_plain / dcgan32_diffaugment: FID 30.00 / 17.30 = 1.73")
 
 
 def test_comparison_table_of_colour_runs_has_a_saturation_column():
@@ -345,3 +348,14 @@ def test_class_histogram_draws_a_reference_per_class_across_each_bar():
                                 reference=("real images", [0.8, 0.95, 0.99]))
     (marks,) = fig.axes[0].collections
     assert [round(float(seg[0][1]), 2) for seg in marks.get_segments()] == [0.8, 0.95, 0.99]
+
+
+def test_asked_and_read_sets_each_class_asked_for_beside_real_photos_of_it():
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    m = {"confusion": [[0, 0, 0, .6, 0, .3, 0, 0, 0, .1], [0, 0, 0, .2, 0, .7, .1, 0, 0, 0]],
+         "floor": {"confusion": [[0, 0, 0, .8, 0, .15, 0, 0, 0, .05], [0, 0, 0, .1, 0, .85, 0, 0, 0, .05]]}}
+    table = report.asked_and_read({"cgan32": m}, ["cat", "dog"], names).splitlines()
+    assert table[0] == "| source | asked for | read as cat | read as dog | anything else |"
+    assert table[2:] == ["| cgan32 | cat | 60% | 30% | 10% |", "| cgan32 | dog | 20% | 70% | 10% |",
+                         "| real held-out photos | labelled cat | 80% | 15% | 5% |",
+                         "| real held-out photos | labelled dog | 10% | 85% | 5% |"]
