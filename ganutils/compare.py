@@ -117,9 +117,19 @@ def measure(trained: dict, n: int, out_dir, baseline=None) -> dict:
         if "class_share" in m:
             plots.class_histogram(m["class_share"], names,
                                   f"{key}: what the {m['dataset']} classifier calls the samples",
+                                  reference=even_share(m),
                                   path=Path(out_dir) / f"class_histogram_{key}.png")
             plt.show()
     return report.compare(trained, metrics, out_dir, baseline)
+
+
+def even_share(m: dict) -> tuple:
+    """The class histogram's reference line: an even share of the classes the run was trained
+    on (a half each for cats and dogs), not of all the classifier knows."""
+    trained_on = m.get("classes")
+    if not trained_on:
+        return ("uniform", None)
+    return (f"an even share of {', '.join(trained_on)}", 1 / len(trained_on))
 
 
 def table(combined: dict) -> str:

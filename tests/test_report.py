@@ -359,3 +359,9 @@ def test_asked_and_read_sets_each_class_asked_for_beside_real_photos_of_it():
     assert table[2:] == ["| cgan32 | cat | 60% | 30% | 10% |", "| cgan32 | dog | 20% | 70% | 10% |",
                          "| real held-out photos | labelled cat | 80% | 15% | 5% |",
                          "| real held-out photos | labelled dog | 10% | 85% | 5% |"]
+
+
+def test_class_histogram_reference_is_an_even_share_of_the_classes_trained_on():
+    assert compare.even_share({"dataset": "cifar10", "classes": ["cat", "dog"]}) == \
+        ("an even share of cat, dog", 0.5)
+    assert compare.even_share({"dataset": "cifar10"}) == ("uniform", None)  # all ten: 1/10
