@@ -106,3 +106,67 @@ def test_notebook_source_has_one_parameters_cell_and_no_outputs(name):
     tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1, f"{name}: {len(tagged)} cells tagged 'parameters'"
     assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{name} has outputs"
+
+
+def _setup_cell(name: str) -> str:
+    cells = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["cells"]
+    return "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+
+
+def test_every_notebook_opens_with_the_same_set_up_cell():
+    names = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert len({_setup_cell(n) for n in names}) == 1
+
+
+def _run_setup(cwd: Path, colab: bool, tmp_path: Path, installed: bool = True):
+    """The set-up cell in a fresh Python started in `cwd`; in "Colab", pip only records its call
+    (and where not `installed`, ganutils is hidden until the cell has installed it)."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import json, os, subprocess, sys, types\n"
+        f"if {colab}:\n"
+        "    sys.modules['google.colab'] = types.ModuleType('google.colab')\n"
+        "    calls = []\n"
+        "    subprocess.run = lambda args, check: calls.append(args)\n"
+        f"    hide = [True] if {not installed} else []\n"
+        "    import importlib.util as u\n"
+        "    real = u.find_spec\n"
+        "    u.find_spec = lambda n, *a: None if n == 'ganutils' and hide and hide.pop() else real(n, *a)\n"
+        "else:\n"
+        "    calls = None\n"
+        "try:\n"
+        f"    exec({_setup_cell('01_mnist_gan')!r})\n"
+        "    print(json.dumps({'cwd': os.getcwd(), 'pip': calls}))\n"
+        "except Exception as e:\n"
+        "    print(json.dumps({'error': f'{type(e).__name__}: {e}'}))\n")
+    r = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, cwd=cwd,
+                       timeout=60)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_set_up_cell_moves_a_checkout_to_the_course_folder(tmp_path):
+    assert _run_setup(ROOT / "notebooks", False, tmp_path) == {"cwd": str(ROOT), "pip": None}
+    assert _run_setup(tmp_path, False, tmp_path) == {"cwd": str(tmp_path), "pip": None}
+
+
+def test_set_up_cell_in_colab_unpacks_an_uploaded_zip_and_installs_from_it(tmp_path):
+    import shutil
+
+    upload = tmp_path / "content"
+    (upload / "course-main" / "ganutils").mkdir(parents=True)
+    (upload / "course-main" / "ganutils" / "__init__.py").write_text("")
+    shutil.make_archive(str(upload / "course-main"), "zip", upload, "course-main")
+    shutil.rmtree(upload / "course-main")
+    result = _run_setup(upload, True, tmp_path, installed=False)
+    course = upload / "course-main"
+    assert result["cwd"] == str(course) and (course / "ganutils" / "__init__.py").exists()
+    assert result["pip"] == [[sys.executable, "-m", "pip", "install", "-q", "-e", str(course)]]
+    # ganutils importable already (a second session, say): nothing to install
+    assert _run_setup(upload, True, tmp_path, installed=True)["pip"] == []
+    # a second run of the cell, from the course's folder, changes nothing
+    assert _run_setup(course, True, tmp_path)["cwd"] == str(course)
+
+
+def test_set_up_cell_in_colab_without_the_course_says_how_to_get_it(tmp_path):
+    result = _run_setup(tmp_path, True, tmp_path)
+    assert result["error"].startswith("FileNotFoundError") and "git clone" in result["error"]
