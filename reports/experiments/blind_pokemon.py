@@ -10,7 +10,12 @@ Gaussian, twelve of each per grid, a fresh viewer per grid.
 `prep` writes 1,000 samples, the 819 pictures at 64x64 and the same pictures blurred;
 `grids` calls the judge's `blind_grid.py` once per seed; `score` pools the answers of several
 grids: per source, the cells called a creature without a guess ("yes" in the creature
-column, not "yes?"), counting guesses, and called generated.
+column, not "yes?"), counting guesses, and called generated. Each test's keys and answers
+are kept in `blind/<test>/` beside this script (the grids themselves are not: 0.6 MB each),
+so that `score` reproduces the counts in reports/colour_runs.md:
+
+    python reports/experiments/blind_pokemon.py score reports/experiments/blind/fg200/grid_37.key.json \
+        reports/experiments/blind/fg200/ans_37.txt ...
 """
 
 from __future__ import annotations
