@@ -48,3 +48,18 @@ def test_the_blind_score_counts_creatures_named_without_a_guess(tmp_path):
     assert lines["gen"].startswith("creature without a guess 1/2, counting guesses 2/2, called generated 2/2")
     assert lines["real"].startswith("creature without a guess 1/1")
     assert lines["blur"].startswith("creature without a guess 0/1, counting guesses 0/1")
+
+
+def test_the_recorded_blind_tests_are_what_their_kept_answers_count():
+    """Each blind test whose viewers' answers are kept is recounted from them: the record
+    that notebook 06 shows holds no number the answers do not give."""
+    import blind_pokemon
+
+    tests = json.loads((EXPERIMENTS / "blind" / "tests.json").read_text())
+    kept = [t for t in tests if t["answers"]]
+    assert kept
+    for t in kept:
+        c = blind_pokemon.counts(blind_pokemon.test_pairs(EXPERIMENTS / "blind" / t["answers"]))
+        assert c["gen"]["total"] == c["blur"]["total"] == c["real"]["total"] == 36
+        assert (t["named"], t["guessed"]) == (c["gen"]["named"], c["gen"]["guessed"]), t
+        assert (t["blurred_named"], t["real_named"]) == (c["blur"]["named"], c["real"]["named"]), t

@@ -65,7 +65,9 @@ def grids(folder: Path, seeds) -> None:
                         f"blur={folder / 'blur.npz'}"], check=True)
 
 
-def score(pairs) -> None:
+def counts(pairs) -> dict:
+    """{source: {"named", "guessed", "generated", "total"}} pooled over (key, answers) pairs:
+    named is a plain "yes" in the creature column, guessed counts "yes?" too."""
     named, guessed, generated, total = (defaultdict(int) for _ in range(4))
     for key_path, answers in zip(pairs[::2], pairs[1::2]):
         key = json.loads(Path(key_path).read_text())
@@ -82,9 +84,22 @@ def score(pairs) -> None:
             named[src] += creature and sure
             guessed[src] += creature
             generated[src] += parts[3].startswith("gen")
-    for src in sorted(total):
-        print(f"{src:5s} creature without a guess {named[src]}/{total[src]}, counting guesses "
-              f"{guessed[src]}/{total[src]}, called generated {generated[src]}/{total[src]}")
+    return {src: {"named": named[src], "guessed": guessed[src], "generated": generated[src],
+                  "total": total[src]} for src in sorted(total)}
+
+
+def test_pairs(folder: Path) -> list:
+    """[key, answers, key, answers, ...] of a kept test folder (`blind/<test>/`)."""
+    pairs = []
+    for key in sorted(folder.glob("grid_*.key.json")):
+        pairs += [key, folder / f"ans_{key.name.split('.')[0].split('_')[1]}.txt"]
+    return pairs
+
+
+def score(pairs) -> None:
+    for src, c in counts(pairs).items():
+        print(f"{src:5s} creature without a guess {c['named']}/{c['total']}, counting guesses "
+              f"{c['guessed']}/{c['total']}, called generated {c['generated']}/{c['total']}")
 
 
 def main():
