@@ -29,8 +29,10 @@ MACHINE_PATH = re.compile(r"(?<![\w.])/(root|home|work|tmp|usr|opt|var|mnt|Users
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
 DISCUSSION = re.compile(r"^#+\s*What the run showed", re.M)
 NEXT_SECTION = re.compile(r"^##?\s", re.M)
-LIMIT_MB = 12   # one report folder, with its generator and any kept long run
-KEPT_MB = 7     # of which a kept long run (`long/`: generator in float16, history, GIF, snapshots)
+NOTEBOOK_MB = 8  # the executed notebook, every figure and GIF inside it
+LIMIT_MB = 12   # one report folder, with its generator and one kept long run
+KEPT_MB = 7     # each kept run (`long/` and any other: generator in float16, history, GIF,
+                # snapshots); a second kept run raises the folder's limit by as much
 TOTAL_MB = 80   # all of reports/
 
 
@@ -96,11 +98,17 @@ def problems(folder) -> list[str]:
             if MACHINE_PATH.search(text):
                 found.append(f"cell {i} shows a machine path: "
                               f"{MACHINE_PATH.search(text).group(0)!r}")
-    kept = _megabytes(folder / "long") if (folder / "long").is_dir() else 0.0
-    if _megabytes(folder) > LIMIT_MB:
-        found.append(f"the folder holds {_megabytes(folder):.1f} MB, more than {LIMIT_MB} MB")
-    if kept > KEPT_MB:
-        found.append(f"the kept long run holds {kept:.1f} MB, more than {KEPT_MB} MB")
+    kept = {d.name: _megabytes(d) for d in sorted(folder.iterdir())
+            if d.is_dir() and (d / "losses.json").exists()}  # `runs.keep` folders
+    limit = LIMIT_MB + KEPT_MB * max(len(kept) - 1, 0)
+    if _megabytes(folder) > limit:
+        found.append(f"the folder holds {_megabytes(folder):.1f} MB, more than {limit} MB")
+    for name, mb in kept.items():
+        if mb > KEPT_MB:
+            found.append(f"the kept run {name}/ holds {mb:.1f} MB, more than {KEPT_MB} MB")
+    for f in folder.glob("*.ipynb"):
+        if f.stat().st_size / 2**20 > NOTEBOOK_MB:
+            found.append(f"the notebook holds {f.stat().st_size / 2**20:.1f} MB, more than {NOTEBOOK_MB} MB")
     found += _resumed_unsaid(folder, nb, "\n".join(outputs_text))
     found += _unbacked_numbers(nb, "\n".join(outputs_text), "\n".join(sources))
     return found

@@ -88,17 +88,40 @@ def test_oversized_folders_are_found(tmp_path, monkeypatch):
     assert check_report.total_problem(tmp_path) == ["reports/ holds 2.0 MB, more than 1 MB"]
 
 
+def _kept(folder, name, megabytes):
+    (folder / name).mkdir()
+    (folder / name / "losses.json").write_text("{}")
+    (folder / name / "generator.keras").write_bytes(b"0" * int(2**20 * megabytes))
+
+
 def test_a_kept_long_run_counts_in_the_folder_and_has_its_own_limit(tmp_path, monkeypatch):
     folder = _report(tmp_path, _whole_cells(), metrics={"epochs": 10})
-    (folder / "long").mkdir()
-    (folder / "long" / "generator.keras").write_bytes(b"0" * 2**20 * 2)
+    _kept(folder, "long", 2)
     monkeypatch.setattr(check_report, "LIMIT_MB", 3)
     monkeypatch.setattr(check_report, "KEPT_MB", 3)
     assert not any("MB" in line for line in check_report.problems(folder))
     monkeypatch.setattr(check_report, "LIMIT_MB", 1)
     assert any("the folder holds 2.0 MB" in line for line in check_report.problems(folder))
     monkeypatch.setattr(check_report, "KEPT_MB", 1)
-    assert any("the kept long run holds 2.0 MB" in line for line in check_report.problems(folder))
+    assert any("the kept run long/ holds 2.0 MB" in line for line in check_report.problems(folder))
+
+
+def test_a_second_kept_run_raises_the_folders_limit_by_its_own(tmp_path, monkeypatch):
+    folder = _report(tmp_path, _whole_cells(), metrics={"epochs": 10})
+    _kept(folder, "long", 2)
+    _kept(folder, "fastgan", 2)
+    monkeypatch.setattr(check_report, "LIMIT_MB", 3)
+    monkeypatch.setattr(check_report, "KEPT_MB", 2.5)
+    assert not any("MB" in line for line in check_report.problems(folder))  # 4 MB <= 3 + 2.5
+    (folder / "other").mkdir()  # not a kept run: no allowance of its own
+    (folder / "other" / "big.bin").write_bytes(b"0" * 2**20 * 2)
+    assert any("the folder holds 6.0 MB, more than 5.5 MB" in line for line in check_report.problems(folder))
+
+
+def test_an_oversized_notebook_is_found(tmp_path, monkeypatch):
+    folder = _report(tmp_path, _whole_cells(), metrics={"epochs": 10})
+    monkeypatch.setattr(check_report, "NOTEBOOK_MB", 0)
+    assert any(line.startswith("the notebook holds") for line in check_report.problems(folder))
 
 
 def test_the_discussion_ends_at_the_next_section(tmp_path):
