@@ -149,7 +149,7 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None, title: str 
     panels = [("whole run", np.ones_like(epochs, bool))]
     if len(epochs) > 1:
         lo, hi = zoom or (epochs[int(len(epochs) * 0.75)], epochs[-1])
-        panels.append((f"epochs {lo}-{hi}", (epochs >= lo) & (epochs <= hi)))
+        panels.append((f"{'' if zoom else 'last quarter, '}epochs {lo}-{hi}", (epochs >= lo) & (epochs <= hi)))
     kid = [(e, k) for e, k in zip(epochs, history.get("kid", [])) if k is not None]
     fig, axes = plt.subplots(1, len(panels) + bool(kid), figsize=(5 * (len(panels) + bool(kid)), 3.4),
                              squeeze=False)
@@ -161,13 +161,12 @@ def loss_curves(history: dict, zoom: tuple | None = None, path=None, title: str 
         if min(k for _, k in kid) > 0:
             log_scale(ax)
         ax.grid(alpha=0.3)
-    for i, (ax, (panel, keep)) in enumerate(zip(axes[0], panels)):
+    for ax, (panel, keep) in zip(axes[0], panels):
         for key, colour in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):
             ax.plot(epochs[keep], np.asarray(history[key])[keep], ".-", color=colour,
                     label=f"{key[0].upper()} loss")
-            if i == 0:  # the zoom keeps the curves' own range
-                ax.axhline(BALANCE[loss][key], color=colour, ls="--", lw=1,
-                           label=f"{key[0].upper()} at balance ({BALANCE[loss][key]:.2f})")
+            ax.axhline(BALANCE[loss][key], color=colour, ls="--", lw=1,  # in the zoom too:
+                       label=f"{key[0].upper()} at balance ({BALANCE[loss][key]:.2f})")  # how far off
         ax.set(xlabel="epoch", ylabel="mean loss", title=panel)
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
