@@ -96,7 +96,8 @@ def build(name: str, gpu: bool = False) -> None:
         if not f.exists() or _digest(f) in held:
             continue
         if f.name == "generator.keras":  # in float16: half the bytes in every clone's history
-            save_generator(keras.saving.load_model(f), dest / f.name, "float16")
+            if not _same_generator(f, dest / f.name):  # a file rewritten alike is 3 MB more history
+                save_generator(keras.saving.load_model(f), dest / f.name, "float16")
         else:
             shutil.copy2(f, dest / f.name)
     report_size(name)
@@ -105,6 +106,17 @@ def build(name: str, gpu: bool = False) -> None:
         print(f"{name}: {line}", file=sys.stderr)
     if found:
         print(f"{name}: the report is not whole ({len(found)} problems above)", file=sys.stderr)
+
+
+def _same_generator(new: Path, kept: Path) -> bool:
+    """Whether `kept` (float16) holds `new`'s weights already: the same run, measured again."""
+    import numpy as np
+
+    if not kept.exists():
+        return False
+    a, b = keras.saving.load_model(new).get_weights(), keras.saving.load_model(kept).get_weights()
+    return len(a) == len(b) and all(x.shape == y.shape and np.array_equal(x.astype("float16"), y.astype("float16"))
+                                    for x, y in zip(a, b))
 
 
 PARAMETER = re.compile(r"^(?P<name>[A-Za-z_]\w*)(?P<gap>\s*=\s*)(?P<value>.*?)(?P<comment>\s+#.*)?$")
