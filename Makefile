@@ -31,7 +31,7 @@ run: $(STAMP)
 ## took 13.7 minutes against 22.8 for one. (On a GPU box each worker takes GPU memory as needed.)
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	TF_FORCE_GPU_ALLOW_GROWTH=true $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+	TF_FORCE_GPU_ALLOW_GROWTH=true $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
 
 ## The tests not marked slow (no notebooks, no killed runs, no wheel build): a quick check.
 test-fast: $(STAMP)

@@ -56,7 +56,8 @@ def long_run(configs: dict, variant, out_dir, seconds=None, **changes):
 def curves(trained: dict, out_dir) -> None:
     """Each variant's per-epoch losses and KID, and its last epoch's per-batch losses."""
     for key, run in trained.items():
-        plots.loss_curves(run.history, path=Path(out_dir) / f"losses_{key}.png", title=key)
+        plots.loss_curves(run.history, path=Path(out_dir) / f"losses_{key}.png", title=key,
+                          loss=run.config.loss)  # its balance lines: hinge's differ
         plots.batch_losses(run.history, path=Path(out_dir) / f"batch_losses_{key}.png", title=key)
         plt.show()
 

@@ -252,8 +252,9 @@ def dcgan64_generator(latent_dim=128, image_shape=(64, 64, 3)):
 def dcgan64_resize_generator(latent_dim=128, image_shape=(64, 64, 3)):
     """dcgan64's generator with every 4x4 stride-2 transposed convolution replaced by a
     nearest-neighbour doubling and a 3x3 convolution (Odena et al. 2016, "Deconvolution and
-    Checkerboard Artifacts"): every output pixel then sees the same number of kernel taps, so
-    the uneven overlap of strided kernels, which draws grid patterns, is gone."""
+    Checkerboard Artifacts"): the same nine weights then make every output pixel, where a
+    transposed convolution makes the four pixels of each 2x2 block with four different parts
+    of its kernel, which draws a grid pattern unless they learn to agree."""
     model = keras.Sequential([
         keras.Input((latent_dim,)),
         layers.Dense(4 * 4 * 512, use_bias=False), layers.Reshape((4, 4, 512)),

@@ -92,8 +92,8 @@ def grids_side_by_side(panels: dict, cols: int = 6, rows: int | None = None, pat
     import matplotlib.pyplot as plt
 
     rows = rows or cols
-    across = min(len(panels), per_row)  # wrapped: no strip wider than about 5:1
-    lines = -(-len(panels) // across)
+    lines = -(-len(panels) // per_row)  # wrapped: no strip wider than about 5:1,
+    across = -(-len(panels) // lines)    # the rows filled evenly (4 panels by 3: two of two)
     fig, axes = plt.subplots(lines, across, figsize=(inches * across, (inches * rows / cols + 0.5) * lines),
                              squeeze=False)
     for ax in axes.flat[len(panels):]:

@@ -213,18 +213,21 @@ def summary(run) -> str:
     return "\n".join(lines)
 
 
-def kid_against_minutes(runs: dict, path=None, thresholds=None, images: bool = False):
+def kid_against_minutes(runs: dict, path=None, thresholds=None, images: bool = False,
+                        median_epochs: bool = False):
     """KID per epoch of several runs against their cumulative training minutes, one line
     each: the fair comparison of models whose epochs cost different time. `thresholds`
     ({label: KID}) adds dashed levels to reach. With `images`, a panel against the training
     images seen comes first: a dear model may learn more from each image and still lose
-    per minute."""
+    per minute. With `median_epochs`, every epoch counts the run's median epoch seconds:
+    a long run that shared its machine logged epochs slower than its own work."""
     fig, axes = plt.subplots(1, 2 if images else 1, figsize=(10 if images else 6, 3.5),
                              squeeze=False)
     for label, run in runs.items():
         h = run.history
         minutes, kid, epochs, t = [], [], [], 0.0
-        for epoch, (s, k) in enumerate(zip(h["seconds"], h.get("kid", [None] * len(h["seconds"]))), 1):
+        seconds = [float(np.median(h["seconds"]))] * len(h["seconds"]) if median_epochs else h["seconds"]
+        for epoch, (s, k) in enumerate(zip(seconds, h.get("kid", [None] * len(h["seconds"]))), 1):
             t += s / 60
             if k is not None:
                 minutes.append(t)
@@ -235,7 +238,8 @@ def kid_against_minutes(runs: dict, path=None, thresholds=None, images: bool = F
             per_epoch = steps_per_epoch(h) * run.config.batch_size / 1000
             axes[0, 0].plot([e * per_epoch for e in epochs], kid, marker=".",
                             color=line.get_color(), label=f"{label} (batch {run.config.batch_size})")
-    for ax, x in zip(axes[0], ["thousands of training images seen", "training minutes"][-len(axes[0]):]):
+    clock = "training minutes" + (" (epochs × median epoch time)" if median_epochs else "")
+    for ax, x in zip(axes[0], ["thousands of training images seen", clock][-len(axes[0]):]):
         for label, level in (thresholds or {}).items():
             ax.axhline(level, color="grey", linestyle="--", linewidth=0.8)
             ax.annotate(label, (0, level), xycoords=("axes fraction", "data"), fontsize=7,
@@ -310,19 +314,20 @@ def compare(runs: dict, metrics: dict, out_dir, baseline=None) -> dict:
     return combined
 
 
-def checkerboard_by_epoch(run, n: int = 1000) -> dict:
-    """`evaluation.checkerboard` of `n` samples from the run's generator before training
-    (its initial weights, rebuilt from the run's seed), from each kept snapshot and from
-    the final generator: {"untrained" or epoch: share}. Shows whether a grid pattern was
-    there at the start and when training removed it."""
+def checkerboard_by_epoch(run, n: int = 1000, measure=None) -> dict:
+    """`measure` (default `evaluation.checkerboard`) of `n` samples from the run's generator
+    before training (its initial weights, rebuilt from the run's seed), from each kept
+    snapshot and from the final generator: {"untrained" or epoch: share}. Shows whether a
+    grid pattern was there at the start and when training removed it."""
     from . import runs
 
+    measure = measure or evaluation.checkerboard
     start, _ = runs.fresh_networks(run.config.validated())
-    shares = {"untrained": evaluation.checkerboard(sampling.sample(start, n, run.config.seed)[0])}
+    shares = {"untrained": measure(sampling.sample(start, n, run.config.seed)[0])}
     for epoch, path in _snapshots(run).items():
         images = sampling.sample(keras.models.load_model(path), n, run.config.seed)[0]
-        shares[epoch] = evaluation.checkerboard(images)
-    shares[run.epochs_done] = evaluation.checkerboard(sampling.sample(run.generator, n, run.config.seed)[0])
+        shares[epoch] = measure(images)
+    shares[run.epochs_done] = measure(sampling.sample(run.generator, n, run.config.seed)[0])
     return shares
 
 

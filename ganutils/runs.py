@@ -285,38 +285,63 @@ def _load_kept(c: TrainConfig, out: Path) -> Run:
     return Run(dataclasses.replace(c, precision=trained_in), out, gan, history, done, 0.0, n_images)
 
 
-def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epochs: int = 10) -> Path:
+def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epochs: int = 10,
+         epoch: int | None = None) -> Path:
     """Pack the finished run in `out_dir` into `dest`, to be shown again without its resume
     state (a report's long run, committed beside the report, so every byte stays in the
     repository's history): the generator in `dtype` (`checkpoint.recast`), the history with
     the per-batch losses of the last `batch_epochs` epochs, the settings, the final grid, an
     epoch GIF as a report shows it (at most `gif_frames` frames), and for each snapshot the
     images its strip shows (`report.snapshot_grids`) instead of a generator file. `train`
-    then loads `dest` as it is (`_kept`)."""
+    then loads `dest` as it is (`_kept`).
+
+    `epoch`: keep the run as it stood at that snapshot instead (its generator, the history,
+    frames and snapshots up to it): a long run still training can be shown at a milestone
+    that was measured and blind-tested, while it goes on."""
     import shutil
+    import tempfile
 
     src, dest = Path(out_dir), Path(dest)
-    if not (src / "generator.keras").exists():
-        raise ConfigError(f"{src} holds no finished run (no generator.keras): train it first")
+    final = src / ("generator.keras" if epoch is None else f"snapshots/generator_epoch_{epoch:04d}.keras")
+    if not final.exists():
+        raise ConfigError(f"{src} holds no finished run (no {final.relative_to(src)}): train it first"
+                          if epoch is None else f"{src} kept no snapshot at epoch {epoch}: choose one of "
+                          f"{sorted(int(p.stem[-4:]) for p in (src / 'snapshots').glob('*.keras'))}")
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("best.json", "samples.png"):
+    history = _read_history(src)
+    if epoch is not None:  # everything per epoch cut at `epoch`; the final grid is redrawn below
+        upto = [e <= epoch for e in history["epochs"]]
+        history = {k: ([x for x, ok in zip(v, upto) if ok] if isinstance(v, list) and len(v) == len(upto) else v)
+                   for k, v in history.items()}
+        history["resumed_after"] = [e for e in history.get("resumed_after", []) if e < epoch]
+        history["batches"] = {k: [x for x, ok in zip(v, history["batches"]["epoch"]) if ok <= epoch]
+                              for k, v in history["batches"].items()}
+    for name in ("best.json",) + (("samples.png",) if epoch is None else ()):
         if (src / name).exists():
             shutil.copy2(src / name, dest / name)
-    history = _read_history(src)
     b, last = history["batches"], history["epochs"][-1]
     recent = [e > last - batch_epochs for e in b["epoch"]]
     history["batches"] = {k: [x for x, ok in zip(v, recent) if ok] for k, v in b.items()}
     write_json(dest / "losses.json", history)
-    animation = frames_to_gif(src / "frames", dest / "training.gif", max_frames=gif_frames)
+    with tempfile.TemporaryDirectory() as shown_frames:
+        for f in (src / "frames").glob("epoch_*.png"):
+            if epoch is None or int(f.stem[6:]) <= epoch:
+                shutil.copy2(f, shown_frames)
+        animation = frames_to_gif(shown_frames, dest / "training.gif", max_frames=gif_frames)
     animation.write_bytes(thinned(animation, gif_frames, REPORT_BYTES))
     here = Path.cwd().resolve()  # a folder in the project is named from its root: no machine path
     shown = dest.resolve().relative_to(here) if dest.resolve().is_relative_to(here) else dest
     config = {**json.loads((src / "config.json").read_text()), "out_dir": shown.as_posix()}
     write_json(dest / "config.json", config)
-    checkpoint.save_generator(keras.saving.load_model(src / "generator.keras"),
-                              dest / "generator.keras", dtype)
+    generator = keras.saving.load_model(final)
+    checkpoint.save_generator(generator, dest / "generator.keras", dtype)
     gan = build_gan(TrainConfig(**{**config, "jit_compile": False}))
+    if epoch is not None:
+        inputs = cb.fixed_inputs(gan, config["grid"], config["seed"])
+        save_grid(keras.ops.convert_to_numpy(generator(inputs, training=False)), dest / "samples.png", 10)
     for snap in sorted((src / "snapshots").glob("generator_epoch_*.keras")):
+        if epoch is not None and int(snap.stem[-4:]) > epoch:
+            continue
         images = cb.snapshot_panel(gan, keras.saving.load_model(snap), config["seed"],
                                    KEPT_SNAPSHOT_IMAGES)
         (dest / "snapshots").mkdir(exist_ok=True)

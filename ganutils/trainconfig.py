@@ -199,4 +199,9 @@ CONFIGS = {
     # generator that resizes instead of transposing.
     "pokemon": TrainConfig("pokemon", "dcgan64_resize", epochs=200, augment="diffaugment",
                            out_dir="runs/pokemon"),
+    # FastGAN as its paper trains few-shot sets: hinge loss, colour and translation
+    # DiffAugment, each picture and its mirror image (with our weight average, as every run).
+    "pokemon_fastgan": TrainConfig("pokemon", "fastgan64", epochs=300, loss="hinge",
+                                   augment="color,translation", mirror=True, batch_size=32,
+                                   out_dir="runs/pokemon_fastgan"),
 }

@@ -50,7 +50,8 @@ REPORTS = {
     "05_cifar_cat_dog": {"epochs": 300, "time_budget": 480, "precision": "mixed_bfloat16",
                          "long_dir": "reports/05_cifar_cat_dog/long"},
     "06_pokemon": {"epochs": 3000, "time_budget": 900, "precision": "mixed_bfloat16",
-                   "quality_every": 25, "long_dir": "reports/06_pokemon/long"},
+                   "quality_every": 25, "long_dir": "reports/06_pokemon/long",
+                   "fastgan_dir": "reports/06_pokemon/fastgan"},
     # A pass over all 50,000 images takes ~13 minutes per variant on this CPU: epochs of 50
     # batches (6,400 images) instead, KID every second one (about 40 seconds apart).
     "08_cifar10": {"epochs": 1000, "time_budget": 480, "steps_per_epoch": 50, "quality_every": 2,
@@ -89,9 +90,10 @@ def build(name: str, gpu: bool = False) -> None:
                                parameters={**params, "out_dir": str(work.relative_to(ROOT))},
                                cwd=str(ROOT), log_output=False, progress_bar=False)
     as_read(report)
-    held = _contents(dest / "long")  # a kept long run's files are not stored twice
+    held = set().union(*(_contents(d) for d in dest.iterdir()  # a kept run's files are not stored twice
+                         if d.is_dir() and (d / "losses.json").exists()))
     for f in (work / k for k in KEEP):
-        if f.exists() and _digest(f) in held:  # the kept long run's: a copy from before is stale
+        if f.exists() and _digest(f) in held:  # a kept run's: a copy from before is stale
             (dest / f.name).unlink(missing_ok=True)
         if not f.exists() or _digest(f) in held:
             continue
@@ -263,11 +265,11 @@ def index() -> None:
                             f"{mm.get('train_minutes', '?')} min"
                             + (f" on {mm.get('device', '?')}" if mixed else "")
                             for name, mm in models.items())
-        kept = [f"`{g.relative_to(folder).as_posix()}`"
-                for g in (folder / "generator.keras", folder / "long" / "generator.keras") if g.exists()]
-        trained += f" (generator: {', '.join(kept)})" if kept else " (no generator kept)"
-        thumb = next((g for g in (folder / "samples.png", folder / "long" / "samples.png")
-                      if g.exists()), folder / "samples.png")
+        # The better model's generator: beside the report, or in the kept run that holds it.
+        homes = [folder] + [folder / k for k in (m.get("better"), "long") if k and (folder / k).is_dir()]
+        kept = next((g for g in (h / "generator.keras" for h in homes) if g.exists()), None)
+        trained += f" (generator: `{kept.relative_to(folder).as_posix()}`)" if kept else " (no generator kept)"
+        thumb = next((g for g in (h / "samples.png" for h in homes) if g.exists()), folder / "samples.png")
         rows.append(f"| [{folder.name}]({folder.name}/{folder.name}.ipynb) | {_headline(m)} | "
                     f"{trained}{'' if mixed else ' on ' + m.get('device', '?')} | "
                     f"![]({thumb.relative_to(folder.parent).as_posix()}) |")

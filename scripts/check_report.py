@@ -27,13 +27,13 @@ DRAWS = re.compile(r"plt\.show\(|plots\.(show_grid|loss_curves|batch_losses|clas
 MACHINE_PATH = re.compile(r"(?<![\w.])/(root|home|work|tmp|usr|opt|var|mnt|Users)/|site-packages"
                           r"|\b[A-Z]:\\")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
-DISCUSSION = re.compile(r"^#+\s*What the run showed", re.M)
+DISCUSSION = re.compile(r"^#+\s*What the runs? showed", re.M)
 NEXT_SECTION = re.compile(r"^##?\s", re.M)
 NOTEBOOK_MB = 8  # the executed notebook, every figure and GIF inside it
-LIMIT_MB = 12   # one report folder, with its generator and one kept long run
-KEPT_MB = 7     # each kept run (`long/` and any other: generator in float16, history, GIF,
+LIMIT_MB = 14   # one report folder, with its generator and one kept long run
+KEPT_MB = 9     # each kept run (`long/` and any other: generator in float16, history, GIF,
                 # snapshots); a second kept run raises the folder's limit by as much
-TOTAL_MB = 80   # all of reports/
+TOTAL_MB = 90   # all of reports/ (FastGAN's generator alone is 6.7 MB in float16)
 
 
 def _text(output) -> str:

@@ -160,6 +160,22 @@ def test_saturation_is_zero_for_greys_one_for_pure_hues_and_falls_as_colours_was
     assert 0 < evaluation.saturation(washed) < evaluation.saturation(red)
 
 
+def test_grid_peaks_find_a_dot_pattern_of_period_eight_that_the_checkerboard_misses():
+    """A honeycomb-like lattice of dots every 8 pixels over soft blobs: `checkerboard`
+    (period 2) barely sees it, `grid_peaks` does; smooth pictures score about 0."""
+    rng = np.random.default_rng(0)
+    y, x = np.meshgrid(np.arange(64), np.arange(64), indexing="ij")
+    blobs = np.stack([np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / 80.0)
+                      for cy, cx in rng.uniform(16, 48, (20, 2))])[..., None]
+    dots = ((y % 8 == 3) & (x % 8 == 5)).astype(float)[None, :, :, None]
+    assert abs(evaluation.grid_peaks(blobs)) < 0.005
+    assert evaluation.grid_peaks(blobs + 0.3 * dots) > 0.03
+    assert evaluation.checkerboard(blobs + 0.3 * dots) < evaluation.grid_peaks(blobs + 0.3 * dots) / 3
+    assert evaluation.grid_peaks(np.zeros((2, 64, 64, 3))) == 0.0
+    with pytest.raises(ValueError, match="square side"):
+        evaluation.grid_peaks(np.zeros((1, 28, 28, 1)))
+
+
 def test_checkerboard_share_finds_period_two_patterns_only():
     i, j = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
     board = ((-1.0) ** (i + j))[None, :, :, None]

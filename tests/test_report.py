@@ -258,6 +258,8 @@ def test_many_panels_wrap_into_rows():
     assert len(shown) == 7 and len(fig.axes) == 8  # two rows of four, the last cell empty
     width, height = fig.get_size_inches()
     assert width / height < 5
+    four = plots.grids_side_by_side(dict(list(panels.items())[:4]), per_row=3)
+    assert len(four.axes) == 4  # two rows of two, not a row of three and one alone
 
 
 def test_small_gifs_are_shown_twice_as_large(tmp_path):
@@ -310,6 +312,11 @@ def test_kid_against_images_and_minutes_puts_each_run_on_both_axes():
     assert list(minutes_ax.lines[1].get_xdata()) == [2.0, 4.0]
     assert images_ax.get_xlabel() == "thousands of training images seen"
     assert minutes_ax.get_yscale() == "log"  # KID from 30 to 0.5
+    # a run whose second epoch was slowed by other work on its machine: counted at its median
+    shared = report.kid_against_minutes({"shared": run([60, 600, 60], [3.0, 2.0, 1.0], 4, 50)},
+                                        median_epochs=True)
+    assert list(shared.axes[0].lines[0].get_xdata()) == [1.0, 2.0, 3.0]
+    assert "median epoch time" in shared.axes[0].get_xlabel()
 
 
 def test_a_kid_curve_within_a_factor_of_ten_keeps_a_linear_axis():

@@ -356,6 +356,23 @@ def test_keep_packs_a_finished_run_to_show_without_its_resume_state(tiny_run, tm
         runs.keep(tmp_path / "empty", tmp_path / "nowhere")
 
 
+def test_keep_at_a_snapshot_shows_the_run_as_it_stood_then(tiny_run, tmp_path):
+    """A long run still training is kept at a measured milestone: the snapshot's generator,
+    and history, frames and snapshots up to that epoch, nothing later."""
+    kept = runs.keep(tiny_run.out_dir, tmp_path / "kept", epoch=1)
+    run = runs.train(tiny_run.config, out_dir=str(kept), epochs=1, verbose=0)
+    assert run.epochs_done == 1 and run.history["epochs"] == [1]
+    assert run.history["d_loss"] == tiny_run.history["d_loss"][:1]
+    assert set(run.history["batches"]["epoch"]) == {1}
+    assert sorted(p.name for p in (kept / "snapshots").iterdir()) == ["epoch_0001.png"]
+    noise = callbacks.fixed_inputs(tiny_run.gan, 8)
+    snap = sampling.load_generator(tiny_run.path("snapshots/generator_epoch_0001.keras"))
+    np.testing.assert_allclose(run.generator(noise), snap(noise), atol=2 / 127.5)
+    assert len(imageio.mimread(kept / "training.gif")) == 1  # one epoch, one frame
+    with pytest.raises(ConfigError, match=r"no snapshot at epoch 2: choose one of \[1, 3\]"):
+        runs.keep(tiny_run.out_dir, tmp_path / "kept2", epoch=2)
+
+
 def test_time_budget_reads_the_logged_training_seconds_as_a_resumed_call_does():
     """Both decisions, to stop within a call and to train at all when called again, read the
     same record: the epochs' training seconds that LossLog keeps (checkpoints and frames

@@ -30,10 +30,8 @@ RECIPES = {
     "pokemon_mirror": T(model="dcgan64_resize", mirror=True, **POKEMON),
     "pokemon_r1": T(model="dcgan64_resize", mirror=True, r1=0.1, **POKEMON),
     "pokemon_sa": T(model="dcgan64_sa16", mirror=True, r1=0.1, **POKEMON),
-    # FastGAN as its paper trains few-shot sets: hinge loss, colour and translation
-    # DiffAugment, mirror images (with our weight average, as every run).
-    "pokemon_fastgan": T(dataset="pokemon", model="fastgan64", loss="hinge",
-                         augment="color,translation", mirror=True, batch_size=32),
+    # FastGAN, as notebook 06 trains it (`runs.CONFIGS`).
+    "pokemon_fastgan": runs.CONFIGS["pokemon_fastgan"],
     # The MNIST lessons' pairs trained past their reports' 15 minutes (--xla, as they run):
     # notebook 01's dense pair, and notebook 07's conditional one on Fashion-MNIST.
     "mnist_mlp": T(dataset="mnist", model="mlp", batch_size=64),
