@@ -21,7 +21,7 @@ CROPS = (1.0, 0.8, 0.6, 0.4)
 
 
 def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0,
-                  max_frames: int = 60) -> Path:
+                  max_frames: int = 60, last_epoch: int | None = None) -> Path:
     """Assemble `frames_dir/epoch_*.png` into `path` (a GIF that loops forever), each frame
     stamped with its epoch.
 
@@ -29,7 +29,8 @@ def frames_to_gif(frames_dir, path, fps: float = 4.0, hold_last: float = 2.0,
     end: at most `max_frames` evenly spaced frames are kept, the first and last among them.
     The last frame stays on screen for `hold_last` seconds so the final result can be read.
     """
-    frames = sorted(Path(frames_dir).glob("epoch_*.png"))
+    frames = sorted(f for f in Path(frames_dir).glob("epoch_*.png")  # up to `last_epoch`, if given
+                    if last_epoch is None or int(f.stem[6:]) <= last_epoch)
     if not frames:
         raise FileNotFoundError(f"no epoch_*.png frames in {frames_dir}: train at least one epoch")
     frames = [frames[i] for i in _evenly(len(frames), max_frames)]

@@ -299,7 +299,6 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     frames and snapshots up to it): a long run still training can be shown at a milestone
     that was measured and blind-tested, while it goes on."""
     import shutil
-    import tempfile
 
     src, dest = Path(out_dir), Path(dest)
     final = src / ("generator.keras" if epoch is None else f"snapshots/generator_epoch_{epoch:04d}.keras")
@@ -323,11 +322,7 @@ def keep(out_dir, dest, dtype: str = "float16", gif_frames: int = 20, batch_epoc
     recent = [e > last - batch_epochs for e in b["epoch"]]
     history["batches"] = {k: [x for x, ok in zip(v, recent) if ok] for k, v in b.items()}
     write_json(dest / "losses.json", history)
-    with tempfile.TemporaryDirectory() as shown_frames:
-        for f in (src / "frames").glob("epoch_*.png"):
-            if epoch is None or int(f.stem[6:]) <= epoch:
-                shutil.copy2(f, shown_frames)
-        animation = frames_to_gif(shown_frames, dest / "training.gif", max_frames=gif_frames)
+    animation = frames_to_gif(src / "frames", dest / "training.gif", max_frames=gif_frames, last_epoch=epoch)
     animation.write_bytes(thinned(animation, gif_frames, REPORT_BYTES))
     here = Path.cwd().resolve()  # a folder in the project is named from its root: no machine path
     shown = dest.resolve().relative_to(here) if dest.resolve().is_relative_to(here) else dest

@@ -90,8 +90,7 @@ def build(name: str, gpu: bool = False) -> None:
                                parameters={**params, "out_dir": str(work.relative_to(ROOT))},
                                cwd=str(ROOT), log_output=False, progress_bar=False)
     as_read(report)
-    held = set().union(*(_contents(d) for d in dest.iterdir()  # a kept run's files are not stored twice
-                         if d.is_dir() and (d / "losses.json").exists()))
+    held = set().union(*map(_contents, check_report.kept_runs(dest)))  # not stored twice
     for f in (work / k for k in KEEP):
         if f.exists() and _digest(f) in held:  # a kept run's: a copy from before is stale
             (dest / f.name).unlink(missing_ok=True)

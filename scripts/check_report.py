@@ -98,8 +98,7 @@ def problems(folder) -> list[str]:
             if MACHINE_PATH.search(text):
                 found.append(f"cell {i} shows a machine path: "
                               f"{MACHINE_PATH.search(text).group(0)!r}")
-    kept = {d.name: _megabytes(d) for d in sorted(folder.iterdir())
-            if d.is_dir() and (d / "losses.json").exists()}  # `runs.keep` folders
+    kept = {d.name: _megabytes(d) for d in kept_runs(folder)}
     limit = LIMIT_MB + KEPT_MB * max(len(kept) - 1, 0)
     if _megabytes(folder) > limit:
         found.append(f"the folder holds {_megabytes(folder):.1f} MB, more than {limit} MB")
@@ -112,6 +111,11 @@ def problems(folder) -> list[str]:
     found += _resumed_unsaid(folder, nb, "\n".join(outputs_text))
     found += _unbacked_numbers(nb, "\n".join(outputs_text), "\n".join(sources))
     return found
+
+
+def kept_runs(folder: Path) -> list:
+    """The runs kept in a report's folder (`runs.keep`: long/, and any other)."""
+    return [d for d in sorted(Path(folder).iterdir()) if d.is_dir() and (d / "losses.json").exists()]
 
 
 def _megabytes(folder: Path) -> float:
