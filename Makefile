@@ -29,9 +29,14 @@ run: $(STAMP)
 ## The whole test suite (CI runs this through .ci/run), on TEST_WORKERS processes: much of
 ## it is XLA compiling and subprocesses starting, one core each, so on 2 cores two workers
 ## took 13.7 minutes against 22.8 for one. (On a GPU box each worker takes GPU memory as needed.)
+## Each worker's TensorFlow gets its share of the cores (TEST_THREADS), not all of them: two
+## workers each running a pool as wide as the machine fight over its cores.
 TEST_WORKERS ?= 2
+TEST_THREADS ?= $(shell n=$$(( $$(nproc) / $(TEST_WORKERS) )); echo $$(( n > 0 ? n : 1 )))
 test: $(STAMP)
-	TF_FORCE_GPU_ALLOW_GROWTH=true $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
+	TF_FORCE_GPU_ALLOW_GROWTH=true TF_NUM_INTRAOP_THREADS=$(TEST_THREADS) \
+	TF_NUM_INTEROP_THREADS=$(TEST_THREADS) OMP_NUM_THREADS=$(TEST_THREADS) \
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
 
 ## The tests not marked slow (no notebooks, no killed runs, no wheel build): a quick check.
 test-fast: $(STAMP)

@@ -9,6 +9,8 @@ at this sample size.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import data, datasets, metrics, sampling
@@ -39,7 +41,7 @@ class FeatureSpace:
             self.inception = _inception()
         elif extractor != "classifier":
             raise ConfigError(f"unknown feature extractor {extractor!r}: choose classifier or inception")
-        self.classifier = Classifier(self.classifier_name)
+        self.classifier = _classifier(self.classifier_name)
         self.name = ("InceptionV3 (ImageNet) pool features" if self.inception is not None else
                      f"{self.classifier_name} classifier features" +
                      ("" if self.classifier_name == dataset else " at 32x32"))
@@ -55,6 +57,14 @@ class FeatureSpace:
                                     for i in range(0, len(x), 200)])
         own_classes = self.classifier_name == self.dataset
         return feats, (labels if own_classes else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _classifier(name: str) -> Classifier:
+    """One classifier per dataset and process: every run's KID checks and every evaluation
+    share its weights and its traced prediction function, instead of building and tracing
+    their own."""
+    return Classifier(name)
 
 
 def _inception():
@@ -81,11 +91,13 @@ def _real_sets(dataset, n, seed, path, size, classes):
     """`real_sets`, and the held-out images' labels (None for a folder)."""
     rng = np.random.default_rng(seed)
     train, _, _ = data.load_arrays(dataset, "train", classes, size=size, path=path)
-    train = datasets.to_tanh_range(train[rng.permutation(len(train))])
+    order = rng.permutation(len(train))  # (only the `n` used are converted to floats)
     if datasets.get(dataset).labelled:  # a test split to hold out
         test, labels, _ = data.load_arrays(dataset, "test", classes)
         pick = rng.permutation(len(test))[:n]
-        return train[:n], datasets.to_tanh_range(test[pick]), np.asarray(labels)[pick]
+        return (datasets.to_tanh_range(train[order[:n]]), datasets.to_tanh_range(test[pick]),
+                np.asarray(labels)[pick])
+    train = datasets.to_tanh_range(train[order])
     half = len(train) // 2
     return train[:half], train[half:], None
 

@@ -21,18 +21,20 @@ def _distances(a, b) -> np.ndarray:
     return np.sqrt(np.maximum(d2, 0))
 
 
-def nearest(generator, dataset: str, classes=None, path=None, n: int = 1000, seed: int = 0):
+def nearest(generator, dataset: str, classes=None, path=None, n: int = 1000, seed: int = 0,
+            limit: int | None = None):
     """Distances from `n` samples, and from real images the generator never saw, to their
     nearest training image in the classifier's feature space. Where the dataset has no test
     split (an image folder), the reference for "new real images" is each training image's
-    nearest *other* training image.
+    nearest *other* training image. `limit`: the run trained on the first `limit` images
+    only (TrainConfig.limit), so only those can have been copied.
 
     Returns a dict: the samples, the training images, the feature distances (samples x
     training), the medians for samples and for new real images, and `near_copies`, the
     share of samples closer to the training set than 99% of new real images are."""
     space = evaluation.FeatureSpace(dataset)
     side = int(generator.outputs[0].shape[1])
-    train, _, _ = data.load_arrays(dataset, "train", classes, size=side, path=path)
+    train, _, _ = data.load_arrays(dataset, "train", classes, size=side, limit=limit, path=path)
     train = datasets.to_tanh_range(train)
     train_f, _ = space(train)
     samples, _ = sampling.sample(generator, n, seed)

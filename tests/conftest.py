@@ -15,7 +15,7 @@ from ganutils import config, data, runs  # noqa: E402
 
 SHARED = config.data_dir()
 
-# The longest tests first (a notebook takes 0.5-2.5 minutes, most tests seconds): `make test`
+# The longest tests first (a notebook takes 0.3-3.5 minutes, most tests seconds): `make test`
 # runs two workers that steal pending tests from each other (pytest-xdist's worksteal), and
 # what is left for the end is then short, so neither waits long for the other.
 LONGEST_FIRST = ("test_notebooks.py", "test_reliability.py", "test_package.py", "test_training.py")

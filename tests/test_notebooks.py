@@ -67,7 +67,7 @@ def test_notebook_runs_with_tiny_parameters(name, tmp_path, mnist_arrays):
     papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(injected),
                                parameters={**TINY, "out_dir": str(out),
                                            **(VARIANT_TINY if name in VARIANTS else {}),
-                                           **({"steps_per_epoch": 1} if name in ("02_mnist_dcgan", "08_cifar10") else {}),
+                                           **({"steps_per_epoch": 1} if name in ("02_mnist_dcgan", "06_pokemon", "08_cifar10") else {}),
                                            **({"long_budget": None} if name == "02_mnist_dcgan" else {}),
                                            **({"fastgan_budget": None, "blind_tests": str(BLIND_TESTS)}
                                               if name == "06_pokemon" else {})},

@@ -218,7 +218,7 @@ def test_nearest_neighbours_tell_copies_from_new_images(monkeypatch, mnist_array
     train = np.asarray(mnist_arrays[0][:300], np.float32) / 127.5 - 1
     fakes = train[:200] if copying else np.random.default_rng(0).uniform(-1, 1, train[:200].shape)
     monkeypatch.setattr(neighbours.sampling, "sample", lambda g, n, seed: (fakes.astype(np.float32), None))
-    found = neighbours.nearest(_Stub(), "mnist", n=200)
+    found = neighbours.nearest(_Stub(), "mnist", n=200, limit=300)  # the 300 it "trained" on
     if copying:
         assert found["near_copies"] > 0.95 and found["median_sample"] < 0.01 * found["median_real"]
     else:
