@@ -27,16 +27,13 @@ def train_minutes(history: dict) -> float:
 
 def trained(run) -> str:
     """One line on the run `runs.train` returned: epochs and minutes in all, and whether this
-    call resumed an earlier one. (A run found finished in its folder is shown as it is.)"""
+    call resumed an earlier one. (A run found finished in its folder is shown as it is: how
+    many sittings it took is bookkeeping, in its `losses.json`, not part of a report.)"""
     line = (f"{run.epochs_done} epochs in {train_minutes(run.history):.1f} training minutes, "
             f"batch {run.config.batch_size}")
     earlier = run.epochs_done - run.epochs_now
     if earlier and run.epochs_now:
         line += f" (resumed after epoch {earlier}: {run.epochs_now} epochs trained by this call)"
-    resumed = run.history.get("resumed_after", [])
-    if len(resumed) > (1 if earlier and run.epochs_now else 0):  # earlier sittings than this
-        line += (f"; trained in {len(resumed) + 1} sittings, resumed after epoch"
-                 f"{'s' if len(resumed) > 1 else ''} {', '.join(map(str, resumed))}")
     return line  # the machine is named once, with the measured results (`describe`)
 
 
