@@ -74,7 +74,7 @@ def animations(trained: dict, out_dir, max_bytes: int | None = None) -> None:
     for key, run in trained.items():
         target = Path(out_dir) / f"training_{key}.gif"
         target.write_bytes(gif.thinned(run.out_dir / "training.gif", max_bytes=max_bytes))
-        print(key)
+        print(gif.caption(key, target, run.out_dir / "samples.png", run.epochs_done))
         display(gif.show(target, max_bytes=max_bytes))
 
 

@@ -101,6 +101,22 @@ def thinned(path, max_frames: int = 12, max_bytes: int = 1_500_000) -> bytes:
     return raw
 
 
+def caption(name: str, shown, grid, epochs: int) -> str:
+    """What the GIF `shown` holds of a run of `epochs` epochs whose whole grid is the picture
+    `grid` (its final `samples.png`, drawn as every frame is): how many frames, and, where
+    its grids were cut to fit, which part of each (a reader otherwise takes the missing rows
+    and columns for something the generator did)."""
+    from PIL import Image
+
+    with Image.open(shown) as a, Image.open(grid) as b:
+        kept, (w, h), (gw, gh) = getattr(a, "n_frames", 1), a.size, b.size
+    line = f"{name}: {kept} frames spread over its {epochs} epochs, the epoch above each"
+    if w < gw:
+        line += (f"; each grid cut to its top-left {w / gw:.0%} across and {(h - BAND) / gh:.0%}"
+                 " down, to keep the report small")
+    return line
+
+
 def _evenly(total: int, n: int) -> list[int]:
     """Indices of `n` evenly spaced items of `total` (all of them if n >= total), the first
     and last included."""

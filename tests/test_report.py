@@ -37,6 +37,12 @@ def test_a_gif_too_large_to_embed_keeps_frames_and_cuts_its_grids(tmp_path):
     h, w = frames[0].shape[:2]
     assert w < 200 and h - gif.BAND < 200                                  # the grid's corner
     assert np.asarray(frames[0])[:gif.BAND, :, :3].min() < 100             # the epoch stamp kept
+    (tmp_path / "small.gif").write_bytes(small)
+    said = gif.caption("run", tmp_path / "small.gif", tmp_path / "epoch_0020.png", 20)
+    assert said.startswith(f"run: {gif.MIN_FRAMES} frames spread over its 20 epochs")
+    assert f"top-left {w / 200:.0%} across" in said
+    (tmp_path / "whole.gif").write_bytes(gif.thinned(path, 20, full))
+    assert "top-left" not in gif.caption("run", tmp_path / "whole.gif", tmp_path / "epoch_0020.png", 20)
 
 def test_grid_cells_are_visible_on_white_and_on_black():
     for value in (-1.0, 1.0):  # black (MNIST) and white (Pokemon backgrounds)
