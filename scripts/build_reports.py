@@ -277,14 +277,15 @@ def index() -> None:
         "Metrics on 10,000 samples in each dataset's classifier feature space "
         "(`ganutils.evaluation`); the floor is real held-out images.\n\n"
         "| report | measured | training | final samples |\n| --- | --- | --- | --- |\n"
-        + "\n".join(rows) + "\n" + targets() + colour_runs())
+        + "\n".join(rows) + "\n" + targets() + run_records())
 
 
-def colour_runs() -> str:
-    """The colour notebooks' recipe comparison and long runs (`reports/colour_runs.md`,
-    written from their measured outputs), appended to the index."""
-    path = ROOT / "reports" / "colour_runs.md"
-    return "\n" + path.read_text() if path.exists() else ""
+def run_records() -> str:
+    """The experiments' records, appended to the index: the MNIST recipes
+    (`reports/mnist_runs.md`), then the colour notebooks' recipe comparison and long runs
+    (`reports/colour_runs.md`), each written from its runs' measured outputs."""
+    found = (ROOT / "reports" / name for name in ("mnist_runs.md", "colour_runs.md"))
+    return "".join("\n" + path.read_text() for path in found if path.exists())
 
 
 def targets() -> str:
