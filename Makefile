@@ -33,10 +33,10 @@ run: $(STAMP)
 ## workers each running a pool as wide as the machine fight over its cores.
 TEST_WORKERS ?= 2
 TEST_THREADS ?= $(shell n=$$(( $$(nproc) / $(TEST_WORKERS) )); echo $$(( n > 0 ? n : 1 )))
+TEST_ENV = TF_FORCE_GPU_ALLOW_GROWTH=true TF_NUM_INTRAOP_THREADS=$(TEST_THREADS) \
+	TF_NUM_INTEROP_THREADS=$(TEST_THREADS) OMP_NUM_THREADS=$(TEST_THREADS)
 test: $(STAMP)
-	TF_FORCE_GPU_ALLOW_GROWTH=true TF_NUM_INTRAOP_THREADS=$(TEST_THREADS) \
-	TF_NUM_INTEROP_THREADS=$(TEST_THREADS) OMP_NUM_THREADS=$(TEST_THREADS) \
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
+	$(TEST_ENV) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
 
 ## The tests not marked slow (no notebooks, no killed runs, no wheel build): a quick check.
 test-fast: $(STAMP)

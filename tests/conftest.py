@@ -20,7 +20,7 @@ SHARED = config.data_dir()
 # what is left for the end is then short, so neither waits long for the other.
 LONGEST_FIRST = ("test_notebooks.py", "test_reliability.py", "test_package.py", "test_training.py")
 # Files whose every test trains, starts subprocesses or builds environments (tens of seconds
-# each): marked slow, so `make test-fast` (pytest -m "not slow") runs the rest in a minute or two.
+# each): marked slow, so `make test-fast` (pytest -m "not slow") runs the rest in about three minutes.
 SLOW_FILES = ("test_notebooks.py", "test_reliability.py", "test_package.py", "test_backends.py",
               "test_distribute.py")
 
