@@ -51,7 +51,7 @@ RECIPES = {
 }
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("recipe", nargs="?", choices=RECIPES)
     p.add_argument("out_dir", nargs="?")
@@ -62,18 +62,26 @@ def main():
     p.add_argument("--quality-every", type=int, default=5)
     p.add_argument("--snapshot-every", type=int, default=50)
     p.add_argument("--xla", action="store_true", help="compile the step with XLA (pays on MNIST's small networks)")
-    a = p.parse_args()
+    return p
+
+
+def config(a) -> runs.TrainConfig:
+    """The settings of recipe `a.recipe` trained in `a.out_dir` (arguments as `parser` reads them)."""
+    return dataclasses.replace(RECIPES[a.recipe], out_dir=a.out_dir, time_budget=a.budget,
+                               epochs=a.epochs, precision=a.precision, quality_every=a.quality_every,
+                               snapshot_epochs=list(range(a.snapshot_every, 100_000, a.snapshot_every)),
+                               jit_compile=None if a.xla else False)
+
+
+def main():
+    a = parser().parse_args()
     if a.list or not a.budget:
         for name, c in RECIPES.items():
             print(f"{name:18s} {c.model} on {c.dataset}{' ' + str(c.classes) if c.classes else ''}, "
                   f"batch {c.batch_size}, {c.loss}, augment {c.augment}"
                   + (", mirror" if c.mirror else "") + (f", r1 {c.r1}" if c.r1 else ""))
         return
-    c = dataclasses.replace(RECIPES[a.recipe], out_dir=a.out_dir, time_budget=a.budget,
-                            epochs=a.epochs, precision=a.precision, quality_every=a.quality_every,
-                            snapshot_epochs=list(range(a.snapshot_every, 100_000, a.snapshot_every)),
-                            jit_compile=None if a.xla else False)
-    run = runs.train(c, verbose=2)
+    run = runs.train(config(a), verbose=2)
     print(f"{run.epochs_done} epochs, {sum(run.history['seconds']) / 60:.1f} training minutes")
 
 
