@@ -10,6 +10,7 @@ epoch, which `recipes.py` continues like any other.
 Not the same as the lost run: the discriminator, both optimizers' moments and the random
 streams start afresh. While the discriminator warms up the generator's learning rate is 0, so
 the generator is not pushed around by a critic that has not learned anything yet.
+How it went the one time it was used (FastGAN, from epoch 300): reports/colour_runs.md.
 """
 
 import dataclasses
