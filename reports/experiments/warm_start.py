@@ -13,7 +13,6 @@ the generator is not pushed around by a critic that has not learned anything yet
 How it went the one time it was used (FastGAN, from epoch 300): reports/colour_runs.md.
 """
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -50,15 +49,13 @@ def main():
     ds = data.to_dataset(images, None, c.batch_size, c.seed + 1000, epochs=a.warm_epochs)
     gan.g_optimizer.learning_rate = 0.0  # the discriminator alone learns
     gan.fit(ds, epochs=a.warm_epochs, steps_per_epoch=steps, verbose=2)
-    gan.g_optimizer.learning_rate = c.lr
+    gan.g_optimizer.learning_rate = c.lr  # saved with the state: a 0 here would freeze the generator
     assert np.allclose(gan.generator.get_weights()[0], weights[0]), "the generator moved"
 
     out.mkdir(parents=True, exist_ok=True)
     gan.epochs_done.assign(epoch)
     checkpoint.save_state(gan, out / "state.weights.h5")
-    history["resumed_after"] = [*history.get("resumed_after", []), epoch]
-    write_json(out / "losses.json", history)
-    write_json(out / "config.json", dataclasses.asdict(c))
+    write_json(out / "losses.json", history)  # the history to `epoch`; recipes.py marks the resume
     print(f"{out}: resume state at epoch {epoch}, discriminator warmed for {a.warm_epochs} epochs")
 
 
